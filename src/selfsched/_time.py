@@ -1,0 +1,147 @@
+"""Aware-only time helpers: zone keys, local wall time to instants, UTC arithmetic.
+
+Vocabulary (borrowed from ``whenever``): an *instant* is an exact point on the UTC time line; a
+*wall time* is what a clock on the clinician's wall shows (a naive ``datetime`` used only inside
+this module and the slot calculator). A wall time may be *skipped* (inside a spring-forward gap,
+no instant shows it) or *repeated* (inside a fall-back fold, two instants show it).
+
+Internally instants are integer POSIX seconds: comparing and adding ints is an order of magnitude
+cheaper than comparing aware datetimes that carry different ``tzinfo`` objects.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from selfsched.errors import NaiveDatetime, UnknownTimeZone
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY = 86_400
+
+# IANA keys are ASCII path components: letters, digits, '_', '-', '+', separated by '/'.
+_ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
+
+
+@functools.lru_cache(maxsize=512)
+def _load_zone(key: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise UnknownTimeZone(key) from exc
+
+
+def zone(key: str | ZoneInfo) -> ZoneInfo:
+    """Return the ``ZoneInfo`` for an IANA key, or raise :class:`UnknownTimeZone`."""
+    if isinstance(key, ZoneInfo):
+        return key
+    if not isinstance(key, str) or not _ZONE_KEY.fullmatch(key) or ".." in key:
+        raise UnknownTimeZone(key)
+    return _load_zone(key)
+
+
+def zone_key(value: str | ZoneInfo) -> str:
+    """Validate a zone given as key or ``ZoneInfo`` and return its IANA key."""
+    z = zone(value)
+    return str(z.key)
+
+
+def require_aware(name: str, value: object) -> datetime:
+    """Return *value* if it is an aware datetime; raise :class:`NaiveDatetime` otherwise."""
+    if not isinstance(value, datetime):
+        msg = f"{name} must be an aware datetime, not {type(value).__name__}"
+        raise TypeError(msg)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(name, value)
+    return value
+
+
+def to_utc(name: str, value: object) -> datetime:
+    """Validate an aware datetime and return the same instant in UTC."""
+    return require_aware(name, value).astimezone(UTC)
+
+
+def optional_utc(name: str, value: object) -> datetime | None:
+    """:func:`to_utc` that lets ``None`` through."""
+    return None if value is None else to_utc(name, value)
+
+
+def ts(instant: datetime) -> int:
+    """Integer POSIX seconds of an aware instant, rounded down."""
+    seconds = int(instant.timestamp())
+    return seconds - 1 if instant.microsecond and seconds > instant.timestamp() else seconds
+
+
+def ts_ceil(instant: datetime) -> int:
+    """Integer POSIX seconds of an aware instant, rounded up (for the end of a busy interval)."""
+    seconds = ts(instant)
+    return seconds + 1 if instant.microsecond else seconds
+
+
+def from_ts(seconds: int) -> datetime:
+    """The UTC datetime for integer POSIX seconds."""
+    return EPOCH + timedelta(seconds=seconds)
+
+
+def wall_instants(wall: datetime, z: tzinfo) -> tuple[int, ...]:
+    """Every instant (POSIX seconds) whose local wall time in *z* is *wall*, in time order.
+
+    Empty for a skipped wall time, two entries for a repeated one.
+    """
+    first = wall.replace(tzinfo=z, fold=0)
+    second = wall.replace(tzinfo=z, fold=1)
+    found: list[int] = []
+    for candidate in (first, second):
+        utc = candidate.astimezone(UTC)
+        if utc.astimezone(z).replace(tzinfo=None) == wall:
+            seconds = int(utc.timestamp())
+            if seconds not in found:
+                found.append(seconds)
+    found.sort()
+    return tuple(found)
+
+
+def _transition_in(z: tzinfo, lo: int, hi: int) -> int:
+    """The first instant in ``(lo, hi]`` whose UTC offset differs from the offset at *lo*."""
+    base = from_ts(lo).astimezone(z).utcoffset()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if from_ts(mid).astimezone(z).utcoffset() == base:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def wall_bound(wall: datetime, z: tzinfo, *, latest: bool) -> int:
+    """An instant for a boundary wall time (a work-range start or end, a day start).
+
+    Existing: the earliest (or, with *latest*, the latest) instant that shows it. Skipped: the
+    transition instant that ends the gap, where the clock jumps past *wall*.
+    """
+    found = wall_instants(wall, z)
+    if found:
+        return found[-1] if latest else found[0]
+    # In a gap, fold=1 gives an instant before the transition and fold=0 one after it.
+    before = int(wall.replace(tzinfo=z, fold=1).astimezone(UTC).timestamp())
+    after = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
+    lo, hi = min(before, after), max(before, after)
+    return _transition_in(z, lo, hi)
+
+
+def start_of_day(day: date, z: tzinfo) -> int:
+    """The first instant (POSIX seconds) whose local date in *z* is *day*."""
+    return wall_bound(datetime.combine(day, time()), z, latest=False)
+
+
+def local_wall(seconds: int, z: tzinfo) -> datetime:
+    """The naive local wall time in *z* of an instant given as POSIX seconds."""
+    return from_ts(seconds).astimezone(z).replace(tzinfo=None)
+
+
+def utc_offset_at(seconds: int, z: tzinfo) -> int:
+    """The UTC offset, in seconds, of *z* at an instant."""
+    offset = from_ts(seconds).astimezone(z).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())

@@ -1,0 +1,170 @@
+"""Every error selfsched raises.
+
+All of them derive from :class:`SelfschedError`, so ``except SelfschedError`` catches everything the
+library raises on purpose. Errors about bad input also derive from :class:`ValueError`. Data that
+explains the error lives on attributes; the message says what to do about it.
+
+A refusal shown to a client (:class:`SlotUnavailable`, :class:`NotFound`) never says *why* a slot is
+unavailable or whose appointment is in the way.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Conflict",
+    "DeliveryError",
+    "EmptyReason",
+    "IdempotencyMismatch",
+    "InvalidHeader",
+    "InvalidInput",
+    "InvalidPolicy",
+    "InvalidRange",
+    "InvalidRecurrence",
+    "MissingDetails",
+    "NaiveDatetime",
+    "NotFound",
+    "OffGrid",
+    "OverlappingWorkHours",
+    "PermissionDenied",
+    "SelfSchedulingDisabled",
+    "SelfschedError",
+    "SlotUnavailable",
+    "StorageError",
+    "TransitionNotAllowed",
+    "UnknownTimeZone",
+]
+
+
+class SelfschedError(Exception):
+    """Every error this library raises."""
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+class InvalidInput(SelfschedError, ValueError):
+    """A value given to selfsched is malformed. Nothing was written."""
+
+
+class NaiveDatetime(InvalidInput):
+    """A datetime without a time zone was given where an instant is needed."""
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(
+            f"{name}={value!r} has no time zone. Pass an aware datetime, for example "
+            f"datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo('America/New_York'))."
+        )
+
+
+class UnknownTimeZone(InvalidInput):
+    """A time-zone key is not a valid IANA zone name."""
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+        super().__init__(
+            f"{key!r} is not a known IANA time zone. Use a key such as 'America/New_York' or 'UTC'."
+        )
+
+
+class InvalidRange(InvalidInput):
+    """An interval or window ends at or before its start, or a length is not positive."""
+
+
+class OffGrid(InvalidInput):
+    """A slot start does not lie on the practice's grid in the clinician's local time."""
+
+    def __init__(self, start: object, grid_minutes: int, zone: str) -> None:
+        self.start = start
+        self.grid_minutes = grid_minutes
+        self.zone = zone
+        allowed = ", ".join(f":{m:02d}" for m in range(0, 60, grid_minutes))
+        super().__init__(
+            f"{start!r} is not on the {grid_minutes}-minute grid in {zone}: slot starts must be "
+            f"at {allowed} past the hour, local time, with zero seconds."
+        )
+
+
+class OverlappingWorkHours(InvalidInput):
+    """Two work-hour ranges of the same weekday overlap."""
+
+
+class InvalidPolicy(InvalidInput):
+    """A policy or clinician setting is out of range (grid, notice, horizon, lengths, caps)."""
+
+
+class InvalidRecurrence(InvalidInput):
+    """An RRULE or EXDATE text cannot be parsed or is not supported."""
+
+
+class EmptyReason(InvalidInput):
+    """A client cancellation was given no reason (or only white space), or one too long."""
+
+
+class InvalidHeader(InvalidInput):
+    """An email header value contains a line break or another character that would break it."""
+
+
+class MissingDetails(InvalidInput):
+    """An approval lacks a location or a service code (set neither before nor now)."""
+
+
+class IdempotencyMismatch(InvalidInput):
+    """An idempotency key was reused with different parameters."""
+
+
+# -- refusals -------------------------------------------------------------------------------------
+
+
+class SelfSchedulingDisabled(SelfschedError):
+    """The practice (or clinician) has client self-scheduling turned off."""
+
+
+class SlotUnavailable(SelfschedError):
+    """The requested slot cannot be booked. Deliberately says nothing about why."""
+
+    def __init__(self, start: object = None) -> None:
+        self.start = start
+        super().__init__(
+            "This time is unavailable. Please choose another time from the available slots."
+        )
+
+
+class NotFound(SelfschedError, LookupError):
+    """No such appointment for this actor (also raised for another client's appointment)."""
+
+    def __init__(self, appointment_id: object) -> None:
+        self.appointment_id = appointment_id
+        super().__init__(f"No appointment {appointment_id!r} was found.")
+
+
+class PermissionDenied(SelfschedError):
+    """The actor may not perform this action."""
+
+
+class Conflict(SelfschedError):
+    """The appointment changed since it was read (someone else decided it first)."""
+
+
+class TransitionNotAllowed(SelfschedError):
+    """The action is not allowed from the appointment's current status."""
+
+    def __init__(self, status: object, action: object) -> None:
+        self.status = status
+        self.action = action
+        super().__init__(
+            f"Cannot {action} an appointment that is {status}. Reload the appointment and check "
+            f"its current status."
+        )
+
+
+# -- adapters -------------------------------------------------------------------------------------
+
+
+class StorageError(SelfschedError):
+    """The store failed; raised from the underlying driver error."""
+
+
+class DeliveryError(SelfschedError):
+    """An email could not be delivered; raised from the underlying transport error."""

@@ -1,0 +1,509 @@
+"""The immutable domain model: frozen attrs values, validated when constructed.
+
+Every datetime here is aware; instants are normalised to UTC on construction so that comparing
+them is cheap and unambiguous. Local wall-clock values are ``time``/``date`` objects and are read in
+the clinician's IANA zone. Changes are new values (``attrs.evolve``).
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from selfsched import _time
+from selfsched.errors import InvalidPolicy, InvalidRange, OverlappingWorkHours
+
+__all__ = [
+    "Appointment",
+    "AppointmentStatus",
+    "ApprovalPolicy",
+    "CalendarEvent",
+    "Clinician",
+    "ClinicianCalendar",
+    "EventKind",
+    "Origin",
+    "SchedulingMode",
+    "TimeRange",
+    "Weekday",
+    "WorkHours",
+]
+
+
+class Weekday(enum.IntEnum):
+    """Days of the week, numbered as ``date.weekday()`` does (Monday is 0)."""
+
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+class SchedulingMode(enum.StrEnum):
+    """How a practice (or one clinician) lets clients schedule."""
+
+    DISABLED = "disabled"
+    """Clients see their appointments but change nothing."""
+    INSTANT = "instant"
+    """Client bookings land on the schedule at once ("without clinician approval")."""
+    REQUIRES_APPROVAL = "requires_approval"
+    """Client bookings are requests that a clinician or authorised staff member decides."""
+
+
+class AppointmentStatus(enum.StrEnum):
+    """The states of an appointment or request. Stored values are these stable strings."""
+
+    PENDING = "pending"
+    """A request waiting for a decision; a grey placeholder on the schedules."""
+    BOOKED = "booked"
+    """On the clinician's schedule."""
+    REJECTED = "rejected"
+    """A request (or a self-booked appointment) the practice turned down."""
+    MISSED = "missed"
+    """Cancelled by the client (shown as missed on the clinician's schedule)."""
+    CANCELLED = "cancelled"
+    """Cancelled by the practice."""
+    EXPIRED = "expired"
+    """A request nobody decided before its start (or its time-to-live)."""
+
+    @property
+    def is_open(self) -> bool:
+        """``PENDING`` and ``BOOKED`` are open; every other status is final."""
+        return self in _OPEN
+
+
+_OPEN = frozenset({AppointmentStatus.PENDING, AppointmentStatus.BOOKED})
+
+
+class Origin(enum.StrEnum):
+    """Who created an appointment."""
+
+    CLIENT = "client"
+    STAFF = "staff"
+
+
+class EventKind(enum.StrEnum):
+    """The three kinds of calendar event."""
+
+    ONE_OFF = "one_off"
+    ALL_DAY = "all_day"
+    RECURRING = "recurring"
+
+
+# -- validators and converters --------------------------------------------------------------------
+
+
+def _normalise_instants(instance: object, *names: str) -> None:
+    """Check that the named datetime fields are aware and store them in UTC."""
+    for name in names:
+        value = getattr(instance, name)
+        if value is not None:
+            object.__setattr__(instance, name, _time.to_utc(name, value))
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:  # noqa: ANN401
+    if value is not None and value <= type(value)(0):
+        raise InvalidPolicy(f"{attribute.name} must be positive, got {value!r}.")
+
+
+def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:  # noqa: ANN401
+    if value is not None and value < type(value)(0):
+        raise InvalidPolicy(f"{attribute.name} must not be negative, got {value!r}.")
+
+
+def _minutes(t: time, *, end: bool) -> int:
+    minutes = t.hour * 60 + t.minute
+    return 24 * 60 if end and minutes == 0 else minutes
+
+
+_HHMM = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def _parse_time(value: time | str, name: str) -> time:
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise InvalidRange(f"{name} is a local wall time and must not carry a tzinfo.")
+        if value.second or value.microsecond:
+            raise InvalidRange(f"{name}={value!r}: work hours are whole minutes.")
+        return value
+    match = _HHMM.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidRange(f"{name}={value!r} is not a time; write it as 'HH:MM', e.g. '09:00'.")
+    hour, minute = int(match[1]), int(match[2])
+    if hour == 24 and minute == 0:
+        return time(0)
+    if hour > 23 or minute > 59:
+        raise InvalidRange(f"{name}={value!r} is not a time of day.")
+    return time(hour, minute)
+
+
+def _parse_start(value: time | str) -> time:
+    return _parse_time(value, "start")
+
+
+def _parse_end(value: time | str) -> time:
+    return _parse_time(value, "end")
+
+
+# -- work hours -----------------------------------------------------------------------------------
+
+
+@attrs.frozen(order=True)
+class TimeRange:
+    """A local wall-clock range ``[start, end)`` within one day.
+
+    ``end`` of ``time(0)`` (or the string ``"24:00"``) means midnight at the end of the day.
+    """
+
+    start: time = attrs.field(converter=_parse_start)
+    end: time = attrs.field(converter=_parse_end)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end_minute <= self.start_minute:
+            raise InvalidRange(
+                f"Work range {self.start:%H:%M}-{self.end:%H:%M} ends at or before it starts; "
+                f"a range must lie within one day (use '24:00' for midnight)."
+            )
+
+    @property
+    def start_minute(self) -> int:
+        """Minutes after local midnight at which the range starts."""
+        return _minutes(self.start, end=False)
+
+    @property
+    def end_minute(self) -> int:
+        """Minutes after local midnight at which the range ends (1440 for midnight)."""
+        return _minutes(self.end, end=True)
+
+    @classmethod
+    def parse(cls, text: str) -> TimeRange:
+        """Parse ``"09:00-17:00"``."""
+        start, sep, end = text.partition("-")
+        if not sep:
+            raise InvalidRange(f"{text!r} is not a range; write it as 'HH:MM-HH:MM'.")
+        return cls(start.strip(), end.strip())
+
+    def __str__(self) -> str:
+        end = "24:00" if self.end_minute == 24 * 60 else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
+
+
+RangeLike = TimeRange | str | tuple[time | str, time | str]
+
+
+def _to_range(value: RangeLike) -> TimeRange:
+    if isinstance(value, TimeRange):
+        return value
+    if isinstance(value, str):
+        return TimeRange.parse(value)
+    start, end = value
+    return TimeRange(start, end)
+
+
+def _seven_days(value: object) -> tuple[tuple[TimeRange, ...], ...]:
+    if isinstance(value, Mapping):
+        days: list[list[RangeLike]] = [[] for _ in range(7)]
+        for key, ranges in value.items():
+            days[int(Weekday(key))] = list(ranges)
+    elif isinstance(value, tuple | list) and len(value) == 7:
+        days = [list(ranges) for ranges in value]
+    else:
+        raise InvalidRange(
+            "work hours need a mapping of weekday to ranges, or seven sequences (Monday first)."
+        )
+    result: list[tuple[TimeRange, ...]] = []
+    for weekday, ranges in enumerate(days):
+        parsed = sorted(_to_range(r) for r in ranges)
+        for before, after in itertools.pairwise(parsed):
+            if after.start_minute < before.end_minute:
+                raise OverlappingWorkHours(
+                    f"On {Weekday(weekday).name.title()} the work ranges {before} and {after} "
+                    f"overlap; merge them or make one end before the other starts."
+                )
+        result.append(tuple(parsed))
+    return tuple(result)
+
+
+def _seven_locations(value: object) -> tuple[str | None, ...]:
+    if value is None:
+        return (None,) * 7
+    if isinstance(value, Mapping):
+        locations: list[str | None] = [None] * 7
+        for key, location in value.items():
+            locations[int(Weekday(key))] = location
+        return tuple(locations)
+    if isinstance(value, tuple | list) and len(value) == 7:
+        return tuple(value)
+    raise InvalidRange("locations need a mapping of weekday to location, or seven entries.")
+
+
+@attrs.frozen
+class WorkHours:
+    """A clinician's weekly template: local time ranges and a default location per weekday.
+
+    >>> WorkHours({Weekday.MONDAY: ["09:00-12:00", "13:00-17:00"]}).ranges(Weekday.MONDAY)
+    (TimeRange(start=datetime.time(9, 0), end=datetime.time(12, 0)), ...)
+    """
+
+    days: tuple[tuple[TimeRange, ...], ...] = attrs.field(converter=_seven_days)
+    locations: tuple[str | None, ...] = attrs.field(
+        default=None, converter=_seven_locations, kw_only=True
+    )
+
+    @classmethod
+    def weekdays(cls, *ranges: RangeLike, location: str | None = None) -> WorkHours:
+        """The same ranges (and location) Monday to Friday; weekends off."""
+        days = {Weekday(d): list(ranges) for d in range(5)}
+        return cls(days, locations=dict.fromkeys(range(5), location))
+
+    def ranges(self, weekday: int) -> tuple[TimeRange, ...]:
+        """The ranges of a weekday (Monday is 0), sorted."""
+        return self.days[weekday]
+
+    def location(self, weekday: int) -> str | None:
+        """The default service location of a weekday, or ``None`` ("No Location Set")."""
+        return self.locations[weekday]
+
+
+# -- calendar events ------------------------------------------------------------------------------
+
+
+def _tuple_of_utc(value: Iterable[datetime]) -> tuple[datetime, ...]:
+    return tuple(_time.to_utc("exdate", v) for v in value)
+
+
+@attrs.frozen(kw_only=True)
+class CalendarEvent:
+    """Time a clinician is not available: one-off, all-day, or recurring (RRULE).
+
+    Build one with :meth:`one_off`, :meth:`all_day` or :meth:`recurring`. A recurring event keeps
+    the local wall-clock time of its first occurrence *in the clinician's zone* across DST; its
+    rule is stored as RFC 5545 text and expanded with python-dateutil when slots are computed.
+    """
+
+    kind: EventKind
+    id: str = ""
+    title: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    day: date | None = None
+    days: int = attrs.field(default=1, validator=_positive)
+    rrule: str | None = None
+    exdates: tuple[datetime, ...] = attrs.field(default=(), converter=_tuple_of_utc)
+
+    def __attrs_post_init__(self) -> None:
+        _normalise_instants(self, "start", "end")
+        if self.kind is EventKind.ALL_DAY:
+            if self.day is None or isinstance(self.day, datetime):
+                raise InvalidRange("an all-day event needs `day`, a date (not a datetime).")
+            return
+        if self.start is None or self.end is None:
+            raise InvalidRange(f"a {self.kind} event needs an aware `start` and `end`.")
+        if self.end <= self.start:
+            raise InvalidRange(
+                f"event {self.title or self.id!r} ends at {self.end.isoformat()}, at or before "
+                f"its start {self.start.isoformat()}."
+            )
+        if self.kind is EventKind.RECURRING:
+            from selfsched.recurrence import validate_rule  # noqa: PLC0415  (cycle)
+
+            object.__setattr__(self, "rrule", validate_rule(self.rrule))
+
+    @classmethod
+    def one_off(
+        cls,
+        start: datetime,
+        end: datetime,
+        *,
+        title: str = "",
+        id: str = "",  # noqa: A002
+    ) -> CalendarEvent:
+        """Block ``[start, end)``."""
+        return cls(kind=EventKind.ONE_OFF, start=start, end=end, title=title, id=id)
+
+    @classmethod
+    def all_day(
+        cls,
+        day: date,
+        *,
+        days: int = 1,
+        title: str = "",
+        id: str = "",  # noqa: A002
+    ) -> CalendarEvent:
+        """Block whole local dates in the clinician's zone, ``day`` and the ``days - 1`` after."""
+        return cls(kind=EventKind.ALL_DAY, day=day, days=days, title=title, id=id)
+
+    @classmethod
+    def recurring(
+        cls,
+        rrule: str,
+        *,
+        start: datetime,
+        end: datetime,
+        exdates: Iterable[datetime] = (),
+        title: str = "",
+        id: str = "",  # noqa: A002
+    ) -> CalendarEvent:
+        """Repeat ``[start, end)`` by an RFC 5545 RRULE, e.g. ``"FREQ=WEEKLY;BYDAY=MO,WE"``.
+
+        *start* and *end* are the first occurrence; *exdates* are occurrence starts to skip.
+        """
+        return cls(
+            kind=EventKind.RECURRING,
+            rrule=rrule,
+            start=start,
+            end=end,
+            exdates=tuple(exdates),
+            title=title,
+            id=id,
+        )
+
+    @property
+    def duration(self) -> timedelta:
+        """Elapsed length of one occurrence (all-day events: whole days)."""
+        if self.start is None or self.end is None:
+            return timedelta(days=self.days)
+        return self.end - self.start
+
+
+# -- clinicians, appointments, policy -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Clinician:
+    """A provider whose calendar clients book: zone, weekly work hours and default service."""
+
+    id: str
+    name: str = ""
+    zone: str = attrs.field(default="UTC", converter=_time.zone_key)
+    work_hours: WorkHours = attrs.field(factory=lambda: WorkHours({}))
+    service_code: str | None = None
+    service_minutes: int = attrs.field(default=50, validator=_positive)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The clinician's ``ZoneInfo``."""
+        return _time.zone(self.zone)
+
+    @property
+    def service_length(self) -> timedelta:
+        """The default service's length, as elapsed time."""
+        return timedelta(minutes=self.service_minutes)
+
+
+@attrs.frozen(kw_only=True)
+class Appointment:
+    """A booking or a request. Immutable: a change is a new value with a higher ``version``."""
+
+    id: str
+    client_id: str
+    clinician_id: str
+    start: datetime = attrs.field()
+    end: datetime = attrs.field()
+    status: AppointmentStatus = attrs.field(converter=AppointmentStatus)
+    service_code: str | None = None
+    code_modifier: str | None = None
+    location: str | None = None
+    origin: Origin = attrs.field(default=Origin.CLIENT, converter=Origin)
+    created_at: datetime | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    cancelled_at: datetime | None = None
+    late_cancellation: bool = False
+    version: int = attrs.field(default=1, validator=_not_negative)
+
+    def __attrs_post_init__(self) -> None:
+        _normalise_instants(self, "start", "end", "created_at", "decided_at", "cancelled_at")
+        if self.end <= self.start:
+            raise InvalidRange(
+                f"appointment {self.id!r} ends at {self.end.isoformat()}, at or before its "
+                f"start {self.start.isoformat()}."
+            )
+
+    @property
+    def is_open(self) -> bool:
+        """``PENDING`` or ``BOOKED``."""
+        return self.status.is_open
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[self.start, self.end)`` and ``[start, end)`` share an instant."""
+        return self.start < end and start < self.end
+
+
+_GRIDS = (15, 30, 60)
+
+
+def _grid(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value not in _GRIDS:
+        raise InvalidPolicy(
+            f"grid_minutes must be 60 (full hour), 30 (half hour) or 15 (quarter hour), "
+            f"got {value!r}."
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalPolicy:
+    """A practice's (or one clinician's) self-scheduling settings. Every field has a default."""
+
+    mode: SchedulingMode = attrs.field(
+        default=SchedulingMode.REQUIRES_APPROVAL, converter=SchedulingMode
+    )
+    """Default: requests wait for approval, so nothing reaches a schedule unreviewed."""
+    grid_minutes: int = attrs.field(default=30, validator=_grid)
+    """Slot starts at :00 (60), :00/:30 (30) or every quarter hour (15). Default 30."""
+    min_notice: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
+    """No slot starts sooner than this after ``now``. Default 24 hours."""
+    horizon: timedelta = attrs.field(default=timedelta(days=60), validator=_positive)
+    """No slot starts later than this after ``now``. Default 60 days."""
+    buffer_before: timedelta = attrs.field(default=timedelta(0), validator=_not_negative)
+    """Free time kept before each existing appointment. Default none."""
+    buffer_after: timedelta = attrs.field(default=timedelta(0), validator=_not_negative)
+    """Free time kept after each existing appointment. Default none."""
+    daily_max: int | None = attrs.field(default=None, validator=_positive)
+    """At most this many holding appointments per clinician per local day. Default unlimited."""
+    client_open_cap: int | None = attrs.field(default=None, validator=_positive)
+    """At most this many open future appointments per client. Default unlimited."""
+    pending_holds_slot: bool = True
+    """A ``PENDING`` request blocks its slot for others (the grey placeholder). Default yes."""
+    late_cancellation_window: timedelta = attrs.field(
+        default=timedelta(hours=24), validator=_not_negative
+    )
+    """A client cancellation this close to the start is flagged late. Default 24 hours."""
+    pending_ttl: timedelta | None = attrs.field(default=None, validator=_positive)
+    """An undecided request expires this long after it was made (and always at its start)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.horizon <= self.min_notice:
+            raise InvalidPolicy(
+                f"horizon ({self.horizon}) must be longer than min_notice ({self.min_notice}), "
+                f"or no slot could ever be offered."
+            )
+
+
+def _events(value: Iterable[CalendarEvent]) -> tuple[CalendarEvent, ...]:
+    return tuple(value)
+
+
+def _appointments(value: Iterable[Appointment]) -> tuple[Appointment, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class ClinicianCalendar:
+    """What the slot calculator needs about one clinician: profile, events and appointments.
+
+    ``appointments`` are the clinician's own; appointments of other clinicians are ignored.
+    """
+
+    clinician: Clinician
+    events: tuple[CalendarEvent, ...] = attrs.field(default=(), converter=_events)
+    appointments: tuple[Appointment, ...] = attrs.field(default=(), converter=_appointments)

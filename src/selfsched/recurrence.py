@@ -1,0 +1,135 @@
+"""Calendar events to busy intervals, with RRULE/EXDATE expanded by python-dateutil.
+
+A recurring event repeats the *local wall-clock* time of its first occurrence in the clinician's
+zone: a 12:00 Monday meeting stays at 12:00 after the clocks change. Each occurrence's wall time is
+turned into an instant the way RFC 5545 says: a skipped time uses the UTC offset before the gap, a
+repeated time its first occurrence (Python's ``fold=0`` does both). An occurrence lasts the first
+occurrence's elapsed duration.
+
+All-day events block whole local dates: from the first instant of the date to the first instant of
+the next, in the clinician's zone (23 or 25 hours on DST days).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from selfsched import _time
+from selfsched.errors import InvalidRecurrence
+from selfsched.model import CalendarEvent, EventKind
+
+__all__ = ["busy_intervals", "occurrences", "validate_rule"]
+
+_UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_FORBIDDEN = ("DTSTART", "\n", "\r", "RDATE", "EXRULE")
+
+
+def _check_text(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRecurrence("a recurring event needs an RRULE such as 'FREQ=WEEKLY;BYDAY=MO'.")
+    rule = text.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[len("RRULE:") :]
+    upper = rule.upper()
+    for word in _FORBIDDEN:
+        if word in upper:
+            shown = word.encode("unicode_escape").decode()
+            raise InvalidRecurrence(
+                f"RRULE {text!r} contains {shown!r}: give one RRULE line only; the first "
+                f"occurrence is the event's start and exceptions go in `exdates`."
+            )
+    parts = dict(p.partition("=")[::2] for p in upper.split(";") if p)
+    if "FREQ" not in parts:
+        raise InvalidRecurrence(f"RRULE {text!r} has no FREQ; e.g. 'FREQ=WEEKLY;BYDAY=MO'.")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise InvalidRecurrence(f"RRULE {text!r} has both COUNT and UNTIL; RFC 5545 allows one.")
+    if parts.get("INTERVAL", "1").strip() in {"0", ""}:
+        raise InvalidRecurrence(f"RRULE {text!r}: INTERVAL must be a positive whole number.")
+    return rule
+
+
+def _localise_until(rule: str, z: tzinfo) -> str:
+    """Rewrite ``UNTIL=...Z`` (UTC) as the same instant's wall time in *z*."""
+
+    def local(match: re.Match[str]) -> str:
+        instant = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return f"UNTIL={instant.astimezone(z):%Y%m%dT%H%M%S}"
+
+    return _UNTIL_UTC.sub(local, rule)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(rule: str, dtstart: datetime, zone_key: str) -> rrule:
+    text = _localise_until(rule, _time.zone(zone_key))
+    try:
+        parsed = rrulestr(text, dtstart=dtstart)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise InvalidRecurrence(
+            f"RRULE {rule!r} cannot be parsed ({exc}); write it as RFC 5545 text, e.g. "
+            f"'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231'."
+        ) from exc
+    if not isinstance(parsed, rrule):  # pragma: no cover - only a full rruleset text does this
+        raise InvalidRecurrence(f"RRULE {rule!r} must be a single rule.")
+    return parsed
+
+
+def validate_rule(text: object) -> str:
+    """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed."""
+    rule = _check_text(text)
+    _compiled(rule, datetime(2000, 1, 3, 9), "UTC")  # noqa: DTZ001  (dateutil wants a naive wall time)
+    return rule
+
+
+def occurrences(event: CalendarEvent, z: tzinfo, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Busy intervals ``(start, end)`` in POSIX seconds of *event* overlapping ``[lo, hi)``."""
+    if event.kind is EventKind.ALL_DAY:
+        assert event.day is not None  # noqa: S101  (guaranteed by the model)
+        start = _time.start_of_day(event.day, z)
+        end = _time.start_of_day(event.day + timedelta(days=event.days), z)
+        return [(start, end)] if start < hi and lo < end else []
+    assert event.start is not None  # noqa: S101
+    assert event.end is not None  # noqa: S101
+    first = _time.ts(event.start)
+    length = _time.ts_ceil(event.end) - first
+    if event.kind is EventKind.ONE_OFF:
+        end = first + length
+        return [(first, end)] if first < hi and lo < end else []
+    return _recurring(event, z, lo, hi, length)
+
+
+def _recurring(
+    event: CalendarEvent, z: tzinfo, lo: int, hi: int, length: int
+) -> list[tuple[int, int]]:
+    assert event.start is not None  # noqa: S101
+    assert event.rrule is not None  # noqa: S101
+    key = str(getattr(z, "key", "UTC"))
+    dtstart = event.start.astimezone(z).replace(tzinfo=None)
+    rule = _compiled(event.rrule, dtstart, key)
+    # Wall-time window, widened by a day either side: offsets never exceed a day.
+    after = _time.local_wall(lo - length, z) - timedelta(days=1)
+    before = _time.local_wall(hi, z) + timedelta(days=1)
+    skipped = {e.astimezone(z).replace(tzinfo=None) for e in event.exdates}
+    found: list[tuple[int, int]] = []
+    for wall in rule.between(after, before, inc=True):
+        if wall in skipped:
+            continue
+        start = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
+        end = start + length
+        if start < hi and lo < end:
+            found.append((start, end))
+    return found
+
+
+def busy_intervals(
+    events: Iterable[CalendarEvent], z: tzinfo, lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """All busy intervals of *events* overlapping ``[lo, hi)``, unsorted."""
+    found: list[tuple[int, int]] = []
+    for event in events:
+        found.extend(occurrences(event, z, lo, hi))
+    return found

@@ -1,0 +1,526 @@
+"""The pure slot calculator: what a client is offered, and why staff see a slot as unavailable.
+
+No I/O and no clock: ``now`` is a parameter. The work is a sort plus one sweep:
+
+1. *Candidates*: for each local date of the window and each work range of its weekday, the grid
+   wall times whose slot of the service's elapsed length fits inside the range, turned into
+   instants (skipped wall times dropped, repeated ones kept twice), sorted.
+2. *Busy intervals*: calendar events (recurrences expanded), ``BOOKED`` appointments, ``PENDING``
+   requests (when they hold their slot), buffers around both, the client's own open appointments;
+   sorted and merged.
+3. *Sweep*: one pass over candidates and busy intervals together, both sorted, with half-open
+   overlap ``busy.start < slot.end and slot.start < busy.end``.
+
+Time rules (past, minimum notice, horizon) cut a prefix and a suffix of the sorted candidates;
+the daily maximum removes whole days; the client cap blocks everything.
+
+Instants are integer POSIX seconds inside; results are built once at the end as UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+
+import attrs
+
+from selfsched import _time
+from selfsched.errors import InvalidRange, OffGrid
+from selfsched.model import (
+    Appointment,
+    AppointmentStatus,
+    ApprovalPolicy,
+    Clinician,
+    ClinicianCalendar,
+)
+from selfsched.recurrence import busy_intervals
+
+__all__ = [
+    "ExplainedSlot",
+    "Reason",
+    "Slot",
+    "SlotCheck",
+    "available_slots",
+    "check_slot",
+    "explain",
+    "first_available",
+]
+
+
+class Reason(enum.StrEnum):
+    """Why staff see a slot as unavailable. Never shown to clients."""
+
+    OUTSIDE_WORK_HOURS = "outside_work_hours"
+    CALENDAR_EVENT = "calendar_event"
+    BOOKED = "booked"
+    PENDING = "pending"
+    PAST = "past"
+    MIN_NOTICE = "min_notice"
+    HORIZON = "horizon"
+    BUFFER = "buffer"
+    DAILY_MAX = "daily_max"
+    CLIENT_CAP = "client_cap"
+    CLIENT_OVERLAP = "client_overlap"
+
+
+def _in_zone(value: datetime, zone: str | tzinfo) -> datetime:
+    return value.astimezone(_time.zone(zone) if isinstance(zone, str) else zone)
+
+
+@attrs.frozen(slots=True)
+class Slot:
+    """One offered slot as a client sees it: when, and whether it is available. Nothing else.
+
+    ``start`` and ``end`` are aware UTC instants; :meth:`in_zone` shows them on any wall clock.
+    """
+
+    start: datetime
+    end: datetime
+    available: bool
+
+    def in_zone(self, zone: str | tzinfo) -> Slot:
+        """The same slot with ``start``/``end`` expressed in *zone* (an IANA key or tzinfo)."""
+        return Slot(_in_zone(self.start, zone), _in_zone(self.end, zone), self.available)
+
+
+@attrs.frozen(slots=True)
+class ExplainedSlot:
+    """A slot with every reason it is unavailable (empty when it is available). Staff only."""
+
+    start: datetime
+    end: datetime
+    reasons: frozenset[Reason]
+
+    @property
+    def available(self) -> bool:
+        """True when nothing stands in the way."""
+        return not self.reasons
+
+    def in_zone(self, zone: str | tzinfo) -> ExplainedSlot:
+        """The same slot with ``start``/``end`` expressed in *zone*."""
+        return ExplainedSlot(_in_zone(self.start, zone), _in_zone(self.end, zone), self.reasons)
+
+
+@attrs.frozen(slots=True)
+class SlotCheck:
+    """The answer to "may this client book this start?", with the reasons when not."""
+
+    start: datetime
+    end: datetime
+    reasons: frozenset[Reason]
+
+    @property
+    def bookable(self) -> bool:
+        """True when the slot may be booked."""
+        return not self.reasons
+
+
+# -- candidates -----------------------------------------------------------------------------------
+
+
+def _day_candidates(
+    day: date, clinician: Clinician, z: tzinfo, grid: int, length: int
+) -> list[int]:
+    """Sorted slot starts (POSIX seconds) of one local date that fit inside a work range."""
+    ranges = clinician.work_hours.days[day.weekday()]
+    if not ranges:
+        return []
+    day0 = _time.start_of_day(day, z)
+    day1 = _time.start_of_day(day + timedelta(days=1), z)
+    regular = (
+        _time.utc_offset_at(day0, z) == _time.utc_offset_at(day1 - 1, z)
+        and _time.local_wall(day0, z).time() == time()
+    )
+    minutes = length // 60
+    starts: list[int] = []
+    if regular:
+        for r in ranges:
+            first = -(-r.start_minute // grid) * grid
+            starts.extend(
+                range(day0 + first * 60, day0 + (r.end_minute - minutes) * 60 + 1, grid * 60)
+            )
+        return starts
+    # A day with a transition: resolve each wall time on its own.
+    midnight = datetime.combine(day, time())
+    for r in ranges:
+        lo = _time.wall_bound(midnight + timedelta(minutes=r.start_minute), z, latest=False)
+        if r.end_minute == 24 * 60:
+            hi = day1
+        else:
+            hi = _time.wall_bound(midnight + timedelta(minutes=r.end_minute), z, latest=True)
+        first = -(-r.start_minute // grid) * grid
+        for minute in range(first, r.end_minute, grid):
+            wall = midnight + timedelta(minutes=minute)
+            starts.extend(s for s in _time.wall_instants(wall, z) if lo <= s <= hi - length)
+    return sorted(set(starts))
+
+
+def _days(first_day: date, last_day: date) -> Iterator[date]:
+    day = first_day
+    one = timedelta(days=1)
+    while day <= last_day:
+        yield day
+        day += one
+
+
+# -- busy intervals -------------------------------------------------------------------------------
+
+
+def _merge(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Sort and merge half-open intervals; return parallel start and end lists."""
+    intervals.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    for s, e in intervals:
+        if ends and s <= ends[-1]:
+            ends[-1] = max(ends[-1], e)
+        else:
+            starts.append(s)
+            ends.append(e)
+    return starts, ends
+
+
+def _blocked(
+    candidates: Sequence[int], length: int, busy: tuple[list[int], list[int]]
+) -> list[bool]:
+    """For sorted slot starts, whether each slot overlaps any merged busy interval (half-open)."""
+    busy_starts, busy_ends = busy
+    n = len(busy_starts)
+    j = 0
+    result: list[bool] = []
+    append = result.append
+    for s in candidates:
+        while j < n and busy_ends[j] <= s:
+            j += 1
+        append(j < n and busy_starts[j] < s + length)
+    return result
+
+
+@attrs.frozen
+class _Inputs:
+    """Busy intervals and counts for one clinician over ``[lo, hi)``, grouped by reason."""
+
+    by_reason: dict[Reason, list[tuple[int, int]]]
+    day_counts: dict[date, int]
+    client_full: bool
+
+
+def _holding(status: AppointmentStatus, policy: ApprovalPolicy) -> Reason | None:
+    if status is AppointmentStatus.BOOKED:
+        return Reason.BOOKED
+    if status is AppointmentStatus.PENDING and policy.pending_holds_slot:
+        return Reason.PENDING
+    return None
+
+
+def _client_appointments(
+    calendar: ClinicianCalendar, client_id: str | None, extra: Iterable[Appointment]
+) -> list[Appointment]:
+    if client_id is None:
+        return []
+    seen: dict[str, Appointment] = {}
+    for a in (*extra, *calendar.appointments):
+        if a.client_id == client_id and a.status.is_open:
+            seen.setdefault(a.id, a)
+    return list(seen.values())
+
+
+def _gather(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    z: tzinfo,
+    lo: int,
+    hi: int,
+    now: int,
+    client_id: str | None,
+    client_appointments: Iterable[Appointment],
+) -> _Inputs:
+    before = int(policy.buffer_before.total_seconds())
+    after = int(policy.buffer_after.total_seconds())
+    margin = max(before, after)
+    by_reason: dict[Reason, list[tuple[int, int]]] = {
+        Reason.CALENDAR_EVENT: busy_intervals(calendar.events, z, lo, hi),
+        Reason.BOOKED: [],
+        Reason.PENDING: [],
+        Reason.BUFFER: [],
+        Reason.CLIENT_OVERLAP: [],
+    }
+    day_counts: dict[date, int] = {}
+    clinician_id = calendar.clinician.id
+    for a in calendar.appointments:
+        if a.clinician_id != clinician_id:
+            continue
+        reason = _holding(a.status, policy)
+        if reason is None:
+            continue
+        s, e = _time.ts(a.start), _time.ts_ceil(a.end)
+        if policy.daily_max is not None:
+            local_day = _time.local_wall(s, z).date()
+            day_counts[local_day] = day_counts.get(local_day, 0) + 1
+        if e + margin <= lo or s - margin >= hi:
+            continue
+        by_reason[reason].append((s, e))
+        if before:
+            by_reason[Reason.BUFFER].append((s - before, s))
+        if after:
+            by_reason[Reason.BUFFER].append((e, e + after))
+    client_open = 0
+    for a in _client_appointments(calendar, client_id, client_appointments):
+        s, e = _time.ts(a.start), _time.ts_ceil(a.end)
+        if s > now:
+            client_open += 1
+        if s < hi and lo < e:
+            by_reason[Reason.CLIENT_OVERLAP].append((s, e))
+    cap = policy.client_open_cap
+    return _Inputs(by_reason, day_counts, cap is not None and client_open >= cap)
+
+
+def _window(first_day: date, last_day: date) -> None:
+    if not isinstance(first_day, date) or not isinstance(last_day, date):
+        raise InvalidRange("first_day and last_day must be dates (local to the clinician).")
+    if isinstance(first_day, datetime) or isinstance(last_day, datetime):
+        raise InvalidRange("first_day and last_day must be dates, not datetimes.")
+    if last_day < first_day:
+        raise InvalidRange(
+            f"the window ends on {last_day} before it starts on {first_day}; "
+            f"swap them or pass last_day >= first_day."
+        )
+
+
+@attrs.frozen
+class _Run:
+    """Candidates for a window and the inputs needed to judge them."""
+
+    starts: list[int]
+    day_of: list[date]
+    length: int
+    inputs: _Inputs
+    now: int
+    notice_end: int
+    horizon_end: int
+
+
+def _prepare(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    client_id: str | None,
+    client_appointments: Iterable[Appointment],
+) -> _Run:
+    _window(first_day, last_day)
+    now_s = _time.ts(_time.to_utc("now", now))
+    clinician = calendar.clinician
+    z = clinician.tz
+    length = clinician.service_minutes * 60
+    grid = policy.grid_minutes
+    starts: list[int] = []
+    day_of: list[date] = []
+    for day in _days(first_day, last_day):
+        found = _day_candidates(day, clinician, z, grid, length)
+        starts.extend(found)
+        day_of.extend([day] * len(found))
+    lo = _time.start_of_day(first_day, z)
+    hi = _time.start_of_day(last_day + timedelta(days=1), z)
+    inputs = _gather(calendar, policy, z, lo, hi, now_s, client_id, client_appointments)
+    return _Run(
+        starts=starts,
+        day_of=day_of,
+        length=length,
+        inputs=inputs,
+        now=now_s,
+        notice_end=now_s + int(policy.min_notice.total_seconds()),
+        horizon_end=now_s + int(policy.horizon.total_seconds()),
+    )
+
+
+def _full_days(run: _Run, policy: ApprovalPolicy) -> set[date]:
+    cap = policy.daily_max
+    if cap is None:
+        return set()
+    return {day for day, count in run.inputs.day_counts.items() if count >= cap}
+
+
+def _slot_time(seconds: int) -> datetime:
+    return _time.EPOCH + timedelta(seconds=seconds)
+
+
+def _available_flags(run: _Run, policy: ApprovalPolicy) -> list[bool]:
+    starts = run.starts
+    if run.inputs.client_full or not starts:
+        return [False] * len(starts)
+    merged: list[tuple[int, int]] = []
+    for intervals in run.inputs.by_reason.values():
+        merged.extend(intervals)
+    flags = [not b for b in _blocked(starts, run.length, _merge(merged))]
+    # Time rules cut a prefix (past, notice) and a suffix (horizon) of the sorted starts.
+    head = bisect.bisect_left(starts, run.notice_end)
+    tail = bisect.bisect_right(starts, run.horizon_end)
+    flags[:head] = [False] * head
+    flags[tail:] = [False] * (len(starts) - tail)
+    full = _full_days(run, policy)
+    if full:
+        for i, day in enumerate(run.day_of):
+            if day in full:
+                flags[i] = False
+    return flags
+
+
+def available_slots(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    client_id: str | None = None,
+    client_appointments: Iterable[Appointment] = (),
+) -> tuple[Slot, ...]:
+    """The client view: every grid slot inside work hours from *first_day* to *last_day*.
+
+    Dates are local to the clinician and inclusive. Each slot is only ``available`` or not;
+    nothing says why. With *client_id*, the client's own open appointments (from
+    *client_appointments* and the calendar) count against its cap and may not overlap.
+    """
+    run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
+    length = timedelta(seconds=run.length)
+    epoch = _time.EPOCH
+    result = []
+    for s, ok in zip(run.starts, _available_flags(run, policy), strict=True):
+        start = epoch + timedelta(seconds=s)
+        result.append(Slot(start, start + length, ok))
+    return tuple(result)
+
+
+def _reasons(run: _Run, policy: ApprovalPolicy) -> list[set[Reason]]:
+    starts = run.starts
+    reasons: list[set[Reason]] = [set() for _ in starts]
+    for reason, intervals in run.inputs.by_reason.items():
+        if not intervals:
+            continue
+        for i, hit in enumerate(_blocked(starts, run.length, _merge(list(intervals)))):
+            if hit:
+                reasons[i].add(reason)
+    full = _full_days(run, policy)
+    for i, s in enumerate(starts):
+        found = reasons[i]
+        if s < run.now:
+            found.add(Reason.PAST)
+        elif s < run.notice_end:
+            found.add(Reason.MIN_NOTICE)
+        if s > run.horizon_end:
+            found.add(Reason.HORIZON)
+        if full and run.day_of[i] in full:
+            found.add(Reason.DAILY_MAX)
+        if run.inputs.client_full:
+            found.add(Reason.CLIENT_CAP)
+    return reasons
+
+
+def explain(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    client_id: str | None = None,
+    client_appointments: Iterable[Appointment] = (),
+) -> tuple[ExplainedSlot, ...]:
+    """The staff view: the same slots as :func:`available_slots`, each with every reason.
+
+    A slot is available in one view exactly when it is available in the other.
+    """
+    run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
+    length = timedelta(seconds=run.length)
+    result = []
+    for s, found in zip(run.starts, _reasons(run, policy), strict=True):
+        start = _slot_time(s)
+        result.append(ExplainedSlot(start, start + length, frozenset(found)))
+    return tuple(result)
+
+
+def check_slot(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    start: datetime,
+    *,
+    now: datetime,
+    client_id: str | None = None,
+    client_appointments: Iterable[Appointment] = (),
+) -> SlotCheck:
+    """May *client_id* book the slot that starts at *start*? With every reason when not.
+
+    Raises :class:`~selfsched.errors.OffGrid` when *start* is not on the grid in the clinician's
+    zone. A start on the grid but outside the work hours gives ``OUTSIDE_WORK_HOURS``.
+    """
+    start_utc = _time.to_utc("start", start)
+    clinician = calendar.clinician
+    z = clinician.tz
+    local = start_utc.astimezone(z)
+    if local.second or local.microsecond or local.minute % policy.grid_minutes:
+        raise OffGrid(start, policy.grid_minutes, clinician.zone)
+    day = local.date()
+    run = _prepare(calendar, policy, day, day, now, client_id, client_appointments)
+    end = start_utc + timedelta(seconds=run.length)
+    s = _time.ts(start_utc)
+    i = bisect.bisect_left(run.starts, s)
+    if i == len(run.starts) or run.starts[i] != s:
+        return SlotCheck(start_utc, end, frozenset({Reason.OUTSIDE_WORK_HOURS}))
+    return SlotCheck(start_utc, end, frozenset(_reasons(run, policy)[i]))
+
+
+def first_available(
+    calendars: Iterable[ClinicianCalendar],
+    policy: ApprovalPolicy,
+    *,
+    now: datetime,
+    client_id: str | None = None,
+    client_appointments: Iterable[Appointment] = (),
+) -> tuple[Clinician, Slot] | None:
+    """The earliest available slot across clinicians, or ``None`` within the horizon.
+
+    Each clinician's days are examined in growing chunks (1, 2, 4, ... days) from the first day
+    the minimum notice allows, so a clinician with an opening soon costs only a few days' work.
+    Ties go to the clinician given first.
+    """
+    now_utc = _time.to_utc("now", now)
+    earliest = now_utc + policy.min_notice
+    latest = now_utc + policy.horizon
+    extra = tuple(client_appointments)
+    best: tuple[Clinician, Slot] | None = None
+    for calendar in calendars:
+        z = calendar.clinician.tz
+        day = earliest.astimezone(z).date()
+        last = latest.astimezone(z).date()
+        chunk = 1
+        while day <= last:
+            if best is not None and _time.start_of_day(day, z) >= _time.ts(best[1].start):
+                break
+            until = min(last, day + timedelta(days=chunk - 1))
+            found = next(
+                (
+                    slot
+                    for slot in available_slots(
+                        calendar,
+                        policy,
+                        first_day=day,
+                        last_day=until,
+                        now=now_utc,
+                        client_id=client_id,
+                        client_appointments=extra,
+                    )
+                    if slot.available
+                ),
+                None,
+            )
+            if found is not None:
+                if best is None or found.start < best[1].start:
+                    best = (calendar.clinician, found)
+                break
+            day = until + timedelta(days=1)
+            chunk *= 2
+    return best
