@@ -1,0 +1,25 @@
+"""Shared test configuration: hypothesis profiles chosen by HYPOTHESIS_PROFILE.
+
+- ``dev`` (default): quick feedback while editing.
+- ``ci``: what ``.ci/run`` uses; the budget is stated in the README and the closing notes.
+- ``thorough``: for a long local run before a release.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
