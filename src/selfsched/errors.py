@@ -10,6 +10,8 @@ unavailable or whose appointment is in the way.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "Conflict",
     "DeliveryError",
@@ -47,13 +49,18 @@ class InvalidInput(SelfschedError, ValueError):
 
 
 class NaiveDatetime(InvalidInput):
-    """A datetime without a time zone was given where an instant is needed."""
+    """A naive datetime, or no datetime at all, was given where an aware instant is needed."""
 
     def __init__(self, name: str, value: object) -> None:
         self.name = name
         self.value = value
+        problem = (
+            "has no time zone"
+            if isinstance(value, datetime)
+            else f"is a {type(value).__name__}, not a datetime"
+        )
         super().__init__(
-            f"{name}={value!r} has no time zone. Pass an aware datetime, for example "
+            f"{name}={value!r} {problem}. Pass an aware datetime, for example "
             f"datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo('America/New_York'))."
         )
 

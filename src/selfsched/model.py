@@ -12,13 +12,13 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from selfsched import _time
-from selfsched.errors import InvalidPolicy, InvalidRange, OverlappingWorkHours
+from selfsched.errors import InvalidInput, InvalidPolicy, InvalidRange, OverlappingWorkHours
 
 __all__ = [
     "Appointment",
@@ -110,14 +110,62 @@ def _normalise_instants(instance: object, *names: str) -> None:
             object.__setattr__(instance, name, _time.to_utc(name, value))
 
 
+def _check_kind(attribute: attrs.Attribute[Any], value: object) -> bool:
+    """Refuse a value of the wrong kind for a length (timedelta) or count (int) field.
+
+    Returns whether there is a value to range-check (``None`` is allowed where the field's
+    annotation allows it).
+    """
+    declared = str(attribute.type)
+    if value is None and "None" in declared:
+        return False
+    kind, noun = (timedelta, "a timedelta") if "timedelta" in declared else (int, "a whole number")
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidPolicy(f"{attribute.name} must be {noun}, got {value!r}.")
+    return True
+
+
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:  # noqa: ANN401
-    if value is not None and value <= type(value)(0):
+    if _check_kind(attribute, value) and value <= type(value)(0):
         raise InvalidPolicy(f"{attribute.name} must be positive, got {value!r}.")
 
 
 def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:  # noqa: ANN401
-    if value is not None and value < type(value)(0):
+    if _check_kind(attribute, value) and value < type(value)(0):
         raise InvalidPolicy(f"{attribute.name} must not be negative, got {value!r}.")
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _to_enum(kind: type[_E], value: object, error: type[InvalidInput]) -> _E:
+    """Convert *value* to *kind*, or raise *error* naming the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in kind)
+        msg = f"{value!r} is not a valid {kind.__name__}; use one of {allowed}."
+        raise error(msg) from None
+
+
+def _to_kind(value: object) -> EventKind:
+    return _to_enum(EventKind, value, InvalidInput)
+
+
+def _to_status(value: object) -> AppointmentStatus:
+    return _to_enum(AppointmentStatus, value, InvalidInput)
+
+
+def _to_origin(value: object) -> Origin:
+    return _to_enum(Origin, value, InvalidInput)
+
+
+def _to_mode(value: object) -> SchedulingMode:
+    return _to_enum(SchedulingMode, value, InvalidPolicy)
+
+
+def _weekday(key: object) -> int:
+    return int(_to_enum(Weekday, key, InvalidRange))
 
 
 def _minutes(t: time, *, end: bool) -> int:
@@ -205,6 +253,10 @@ def _to_range(value: RangeLike) -> TimeRange:
         return value
     if isinstance(value, str):
         return TimeRange.parse(value)
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise InvalidRange(
+            f"{value!r} is not a work range; write it as 'HH:MM-HH:MM' or a (start, end) pair."
+        )
     start, end = value
     return TimeRange(start, end)
 
@@ -213,7 +265,7 @@ def _seven_days(value: object) -> tuple[tuple[TimeRange, ...], ...]:
     if isinstance(value, Mapping):
         days: list[list[RangeLike]] = [[] for _ in range(7)]
         for key, ranges in value.items():
-            days[int(Weekday(key))] = list(ranges)
+            days[_weekday(key)] = list(ranges)
     elif isinstance(value, tuple | list) and len(value) == 7:
         days = [list(ranges) for ranges in value]
     else:
@@ -239,7 +291,7 @@ def _seven_locations(value: object) -> tuple[str | None, ...]:
     if isinstance(value, Mapping):
         locations: list[str | None] = [None] * 7
         for key, location in value.items():
-            locations[int(Weekday(key))] = location
+            locations[_weekday(key)] = location
         return tuple(locations)
     if isinstance(value, tuple | list) and len(value) == 7:
         return tuple(value)
@@ -290,7 +342,7 @@ class CalendarEvent:
     rule is stored as RFC 5545 text and expanded with python-dateutil when slots are computed.
     """
 
-    kind: EventKind
+    kind: EventKind = attrs.field(converter=_to_kind)
     id: str = ""
     title: str = ""
     start: datetime | None = None
@@ -303,7 +355,7 @@ class CalendarEvent:
     def __attrs_post_init__(self) -> None:
         _normalise_instants(self, "start", "end")
         if self.kind is EventKind.ALL_DAY:
-            if self.day is None or isinstance(self.day, datetime):
+            if not isinstance(self.day, date) or isinstance(self.day, datetime):
                 raise InvalidRange("an all-day event needs `day`, a date (not a datetime).")
             return
         if self.start is None or self.end is None:
@@ -409,11 +461,11 @@ class Appointment:
     clinician_id: str
     start: datetime = attrs.field()
     end: datetime = attrs.field()
-    status: AppointmentStatus = attrs.field(converter=AppointmentStatus)
+    status: AppointmentStatus = attrs.field(converter=_to_status)
     service_code: str | None = None
     code_modifier: str | None = None
     location: str | None = None
-    origin: Origin = attrs.field(default=Origin.CLIENT, converter=Origin)
+    origin: Origin = attrs.field(default=Origin.CLIENT, converter=_to_origin)
     created_at: datetime | None = None
     decided_at: datetime | None = None
     decided_by: str | None = None
@@ -422,7 +474,9 @@ class Appointment:
     version: int = attrs.field(default=1, validator=_not_negative)
 
     def __attrs_post_init__(self) -> None:
-        _normalise_instants(self, "start", "end", "created_at", "decided_at", "cancelled_at")
+        object.__setattr__(self, "start", _time.to_utc("start", self.start))
+        object.__setattr__(self, "end", _time.to_utc("end", self.end))
+        _normalise_instants(self, "created_at", "decided_at", "cancelled_at")
         if self.end <= self.start:
             raise InvalidRange(
                 f"appointment {self.id!r} ends at {self.end.isoformat()}, at or before its "
@@ -443,7 +497,7 @@ _GRIDS = (15, 30, 60)
 
 
 def _grid(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
-    if value not in _GRIDS:
+    if type(value) is not int or value not in _GRIDS:
         raise InvalidPolicy(
             f"grid_minutes must be 60 (full hour), 30 (half hour) or 15 (quarter hour), "
             f"got {value!r}."
@@ -454,9 +508,7 @@ def _grid(instance: object, attribute: attrs.Attribute[Any], value: int) -> None
 class ApprovalPolicy:
     """A practice's (or one clinician's) self-scheduling settings. Every field has a default."""
 
-    mode: SchedulingMode = attrs.field(
-        default=SchedulingMode.REQUIRES_APPROVAL, converter=SchedulingMode
-    )
+    mode: SchedulingMode = attrs.field(default=SchedulingMode.REQUIRES_APPROVAL, converter=_to_mode)
     """Default: requests wait for approval, so nothing reaches a schedule unreviewed."""
     grid_minutes: int = attrs.field(default=30, validator=_grid)
     """Slot starts at :00 (60), :00/:30 (30) or every quarter hour (15). Default 30."""
