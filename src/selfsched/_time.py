@@ -50,10 +50,7 @@ def zone_key(value: str | ZoneInfo) -> str:
 
 def require_aware(name: str, value: object) -> datetime:
     """Return *value* if it is an aware datetime; raise :class:`NaiveDatetime` otherwise."""
-    if not isinstance(value, datetime):
-        msg = f"{name} must be an aware datetime, not {type(value).__name__}"
-        raise TypeError(msg)
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(name, value)
     return value
 
