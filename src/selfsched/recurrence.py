@@ -26,6 +26,7 @@ from selfsched.model import CalendarEvent, EventKind
 __all__ = ["busy_intervals", "occurrences", "validate_rule"]
 
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_WHOLE = re.compile(r"[0-9]+")
 _FORBIDDEN = ("DTSTART", "\n", "\r", "RDATE", "EXRULE")
 
 
@@ -48,8 +49,10 @@ def _check_text(text: object) -> str:
         raise InvalidRecurrence(f"RRULE {text!r} has no FREQ; e.g. 'FREQ=WEEKLY;BYDAY=MO'.")
     if "COUNT" in parts and "UNTIL" in parts:
         raise InvalidRecurrence(f"RRULE {text!r} has both COUNT and UNTIL; RFC 5545 allows one.")
-    if parts.get("INTERVAL", "1").strip() in {"0", ""}:
-        raise InvalidRecurrence(f"RRULE {text!r}: INTERVAL must be a positive whole number.")
+    for key in ("INTERVAL", "COUNT"):
+        value = parts.get(key, "1").strip()
+        if not _WHOLE.fullmatch(value) or int(value) == 0:
+            raise InvalidRecurrence(f"RRULE {text!r}: {key} must be a positive whole number.")
     return rule
 
 
@@ -65,10 +68,10 @@ def _localise_until(rule: str, z: tzinfo) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _compiled(rule: str, dtstart: datetime, zone_key: str) -> rrule:
-    text = _localise_until(rule, _time.zone(zone_key))
     try:
+        text = _localise_until(rule, _time.zone(zone_key))
         parsed = rrulestr(text, dtstart=dtstart)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         raise InvalidRecurrence(
             f"RRULE {rule!r} cannot be parsed ({exc}); write it as RFC 5545 text, e.g. "
             f"'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231'."
@@ -114,8 +117,16 @@ def _recurring(
     after = _time.local_wall(lo - length, z) - timedelta(days=1)
     before = _time.local_wall(hi, z) + timedelta(days=1)
     skipped = {e.astimezone(z).replace(tzinfo=None) for e in event.exdates}
+    try:
+        walls = rule.between(after, before, inc=True)
+    except (ValueError, IndexError, OverflowError) as exc:
+        # dateutil accepts some rules it cannot expand, e.g. 'FREQ=MONTHLY;BYDAY=+8MO'.
+        raise InvalidRecurrence(
+            f"RRULE {event.rrule!r} of event {event.title or event.id!r} cannot be expanded "
+            f"({exc}); check its BY* values against RFC 5545."
+        ) from exc
     found: list[tuple[int, int]] = []
-    for wall in rule.between(after, before, inc=True):
+    for wall in walls:
         if wall in skipped:
             continue
         start = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
