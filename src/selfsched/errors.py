@@ -15,6 +15,7 @@ from datetime import datetime
 __all__ = [
     "Conflict",
     "DeliveryError",
+    "DeliveryUncertain",
     "EmptyReason",
     "IdempotencyMismatch",
     "InvalidHeader",
@@ -32,6 +33,7 @@ __all__ = [
     "SelfschedError",
     "SlotUnavailable",
     "StorageError",
+    "TamperDetected",
     "TransitionNotAllowed",
     "UnknownTimeZone",
 ]
@@ -141,9 +143,10 @@ class SlotUnavailable(SelfschedError):
 class NotFound(SelfschedError, LookupError):
     """No such appointment for this actor (also raised for another client's appointment)."""
 
-    def __init__(self, appointment_id: object) -> None:
+    def __init__(self, appointment_id: object, what: str = "appointment") -> None:
         self.appointment_id = appointment_id
-        super().__init__(f"No appointment {appointment_id!r} was found.")
+        self.what = what
+        super().__init__(f"No {what} {appointment_id!r} was found.")
 
 
 class PermissionDenied(SelfschedError):
@@ -175,3 +178,19 @@ class StorageError(SelfschedError):
 
 class DeliveryError(SelfschedError):
     """An email could not be delivered; raised from the underlying transport error."""
+
+
+class DeliveryUncertain(DeliveryError):
+    """The transport cannot tell whether the message went through (e.g. a timeout after the
+    final dot of SMTP DATA). The outbox sends it again at most once, with the same Message-ID."""
+
+
+class TamperDetected(SelfschedError):
+    """The audit record's hash chain is broken: an entry was edited, removed or reordered."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        super().__init__(
+            f"The audit record is broken at entry {index}: an entry was edited, removed or "
+            f"reordered. Restore the record from a backup and investigate."
+        )

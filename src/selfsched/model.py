@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,12 @@ __all__ = [
     "AppointmentStatus",
     "ApprovalPolicy",
     "CalendarEvent",
+    "Client",
     "Clinician",
     "ClinicianCalendar",
     "EventKind",
     "Origin",
+    "Practice",
     "SchedulingMode",
     "TimeRange",
     "Weekday",
@@ -559,3 +562,39 @@ class ClinicianCalendar:
     clinician: Clinician
     events: tuple[CalendarEvent, ...] = attrs.field(default=(), converter=_events)
     appointments: tuple[Appointment, ...] = attrs.field(default=(), converter=_appointments)
+
+
+@attrs.frozen(kw_only=True)
+class Client:
+    """What selfsched needs to know about a client: how to reach them and their time zone.
+
+    ``zone`` is the zone the client reads times in; ``None`` means the practice's zone.
+    """
+
+    id: str
+    name: str = ""
+    email: str | None = None
+    zone: str | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_time.zone_key)
+    )
+
+
+def _policies(value: Mapping[str, ApprovalPolicy] | None) -> Mapping[str, ApprovalPolicy]:
+    return MappingProxyType(dict(value or {}))
+
+
+@attrs.frozen(kw_only=True)
+class Practice:
+    """The clinic's settings: its zone, its policy, and per-clinician policy overrides."""
+
+    name: str = "the clinic"
+    zone: str = attrs.field(default="UTC", converter=_time.zone_key)
+    phone: str | None = None
+    policy: ApprovalPolicy = attrs.field(factory=ApprovalPolicy)
+    clinician_policies: Mapping[str, ApprovalPolicy] = attrs.field(
+        factory=dict, converter=_policies, hash=False
+    )
+
+    def policy_for(self, clinician_id: str) -> ApprovalPolicy:
+        """The clinician's override if there is one, else the practice's policy."""
+        return self.clinician_policies.get(clinician_id, self.policy)

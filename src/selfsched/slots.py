@@ -63,10 +63,15 @@ class Reason(enum.StrEnum):
     DAILY_MAX = "daily_max"
     CLIENT_CAP = "client_cap"
     CLIENT_OVERLAP = "client_overlap"
+    OFF_GRID = "off_grid"
+    """Only in settings dry runs: an existing start that the new grid would not offer."""
+    SELF_SCHEDULING_DISABLED = "self_scheduling_disabled"
+    """Only in settings dry runs: a client's pending request under a mode that is now off."""
 
 
 def _in_zone(value: datetime, zone: str | tzinfo) -> datetime:
-    return value.astimezone(_time.zone(zone) if isinstance(zone, str) else zone)
+    # Never astimezone(None): that would read the machine's zone.
+    return value.astimezone(zone if isinstance(zone, tzinfo) else _time.zone(zone))
 
 
 @attrs.frozen(slots=True)
@@ -277,6 +282,11 @@ def _gather(
     return _Inputs(by_reason, day_counts, cap is not None and client_open >= cap)
 
 
+# A day's margin either side of any local date must stay inside datetime's range in every zone.
+_FIRST_DAY = date(2, 1, 1)
+_LAST_DAY = date(9998, 12, 31)
+
+
 def _window(first_day: date, last_day: date) -> None:
     if not isinstance(first_day, date) or not isinstance(last_day, date):
         raise InvalidRange("first_day and last_day must be dates (local to the clinician).")
@@ -286,6 +296,11 @@ def _window(first_day: date, last_day: date) -> None:
         raise InvalidRange(
             f"the window ends on {last_day} before it starts on {first_day}; "
             f"swap them or pass last_day >= first_day."
+        )
+    if first_day < _FIRST_DAY or last_day > _LAST_DAY:
+        raise InvalidRange(
+            f"the window {first_day} to {last_day} reaches past the dates selfsched can compute; "
+            f"keep it between {_FIRST_DAY} and {_LAST_DAY}."
         )
 
 
@@ -488,8 +503,14 @@ def first_available(
     Ties go to the clinician given first.
     """
     now_utc = _time.to_utc("now", now)
-    earliest = now_utc + policy.min_notice
-    latest = now_utc + policy.horizon
+    try:
+        earliest = now_utc + policy.min_notice
+        latest = now_utc + policy.horizon
+    except OverflowError:
+        raise InvalidRange(
+            f"now={now!r} plus the horizon ({policy.horizon}) is past the last date selfsched "
+            f"can compute; pass a realistic now and horizon."
+        ) from None
     extra = tuple(client_appointments)
     best: tuple[Clinician, Slot] | None = None
     for calendar in calendars:
@@ -500,7 +521,7 @@ def first_available(
         while day <= last:
             if best is not None and _time.start_of_day(day, z) >= _time.ts(best[1].start):
                 break
-            until = min(last, day + timedelta(days=chunk - 1))
+            until = last if (last - day).days < chunk else day + timedelta(days=chunk - 1)
             found = next(
                 (
                     slot

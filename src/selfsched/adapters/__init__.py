@@ -1,0 +1,1 @@
+"""Implementations of the ports in :mod:`selfsched.ports` that users can start with."""

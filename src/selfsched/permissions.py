@@ -1,0 +1,161 @@
+"""Who may do what: actors, staff roles and the "approve appointment requests" permission.
+
+Identity is the caller's: it authenticates people and hands selfsched an *actor* value. The rules
+here are pure functions of those values.
+
+- A client acts only on its own appointments.
+- The appointment's clinician may approve, reject and edit it.
+- A staff member may approve or reject only with a role among :data:`APPROVER_ROLES` *and* the
+  permission switched on; only a System Administrator switches it, and only for those roles.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from selfsched.errors import PermissionDenied
+from selfsched.model import Appointment
+
+__all__ = [
+    "APPROVER_ROLES",
+    "Actor",
+    "ClientActor",
+    "ClinicianActor",
+    "Role",
+    "StaffActor",
+    "SystemActor",
+    "actor_label",
+    "can_decide",
+    "can_edit",
+    "can_see_staff_views",
+    "set_approval_permission",
+]
+
+
+class Role(enum.StrEnum):
+    """Practice staff roles."""
+
+    SYSTEM_ADMINISTRATOR = "system_administrator"
+    ASSISTANT_SYSTEM_ADMINISTRATOR = "assistant_system_administrator"
+    CLINICAL_DIRECTOR = "clinical_director"
+    SCHEDULER = "scheduler"
+    BILLER = "biller"
+    FRONT_DESK = "front_desk"
+    CLINICIAN = "clinician"
+
+
+APPROVER_ROLES = frozenset(
+    {
+        Role.SYSTEM_ADMINISTRATOR,
+        Role.ASSISTANT_SYSTEM_ADMINISTRATOR,
+        Role.CLINICAL_DIRECTOR,
+        Role.SCHEDULER,
+    }
+)
+"""The roles that *can be configured* to approve appointment requests (the article's list)."""
+
+
+@attrs.frozen
+class ClientActor:
+    """A client signed in to the portal."""
+
+    client_id: str
+
+
+@attrs.frozen
+class ClinicianActor:
+    """A clinician acting on their own schedule."""
+
+    clinician_id: str
+
+
+@attrs.frozen(kw_only=True)
+class StaffActor:
+    """A practice staff member with a role and the approval checkbox.
+
+    ``approves_requests`` is the checkbox on the staff page. It has effect only for a role in
+    :data:`APPROVER_ROLES`; for any other role the checkbox is inactive and the value is ignored.
+    """
+
+    staff_id: str
+    role: Role = attrs.field(converter=Role)
+    approves_requests: bool = False
+
+    @property
+    def may_approve(self) -> bool:
+        """The role is one that can approve and the permission is on."""
+        return self.approves_requests and self.role in APPROVER_ROLES
+
+
+@attrs.frozen
+class SystemActor:
+    """The library itself acting on a schedule (expiring undecided requests)."""
+
+    name: str = "system"
+
+
+Actor = ClientActor | ClinicianActor | StaffActor | SystemActor
+
+
+def actor_label(actor: Actor | None) -> str:
+    """A stable, PHI-free label for audit records: ``kind:id``."""
+    match actor:
+        case ClientActor(client_id=cid):
+            return f"client:{cid}"
+        case ClinicianActor(clinician_id=cid):
+            return f"clinician:{cid}"
+        case StaffActor(staff_id=sid, role=role):
+            return f"staff:{sid}:{role}"
+        case SystemActor(name=name):
+            return f"system:{name}"
+        case _:
+            return "anonymous"
+
+
+def can_decide(actor: Actor | None, appointment: Appointment) -> bool:
+    """May *actor* approve or reject *appointment*?"""
+    match actor:
+        case ClinicianActor(clinician_id=cid):
+            return cid == appointment.clinician_id
+        case StaffActor():
+            return actor.may_approve
+        case _:
+            return False
+
+
+def can_edit(actor: Actor | None, appointment: Appointment) -> bool:
+    """May *actor* change location, service code or modifier of *appointment*?
+
+    The clinician of the appointment, and staff who may decide requests.
+    """
+    return can_decide(actor, appointment)
+
+
+def can_see_staff_views(actor: Actor | None, clinician_id: str | None = None) -> bool:
+    """May *actor* see staff views (schedules, explain) of *clinician_id*'s calendar?"""
+    match actor:
+        case ClinicianActor(clinician_id=cid):
+            return clinician_id is None or cid == clinician_id
+        case StaffActor():
+            return True
+        case _:
+            return False
+
+
+def set_approval_permission(by: Actor | None, member: StaffActor, *, enabled: bool) -> StaffActor:
+    """Switch *member*'s "approve appointment requests" checkbox; return the changed member.
+
+    Only a System Administrator may switch it, and only on for a role in
+    :data:`APPROVER_ROLES` (switching it off is always allowed to an administrator).
+    """
+    if not (isinstance(by, StaffActor) and by.role is Role.SYSTEM_ADMINISTRATOR):
+        raise PermissionDenied("Only a System Administrator can change who approves requests.")
+    if enabled and member.role not in APPROVER_ROLES:
+        allowed = ", ".join(sorted(r.value for r in APPROVER_ROLES))
+        raise PermissionDenied(
+            f"The {member.role} role cannot approve appointment requests; give the staff member "
+            f"one of these roles first: {allowed}."
+        )
+    return attrs.evolve(member, approves_requests=enabled)

@@ -1,0 +1,1014 @@
+"""The scheduler service: the imperative shell around the pure slot calculator and state machine.
+
+Every use case runs the same way: read ``now`` from the clock, open one unit of work, load what
+it needs, re-check the slot with the slot calculator, apply a transition from
+:mod:`selfsched.requests`, and write the appointment, its outbox items (emails, chart notes) and
+its audit entry in that same unit. A refusal writes nothing but its own audit entry.
+
+After a change the outbox is delivered (``auto_dispatch``); a delivery failure never undoes the
+change: the item stays in the outbox for :meth:`Scheduler.dispatch` to retry.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import Final, TypeVar
+
+import attrs
+
+from selfsched import _time, emails, requests
+from selfsched.errors import (
+    Conflict,
+    DeliveryUncertain,
+    IdempotencyMismatch,
+    InvalidRange,
+    NotFound,
+    OffGrid,
+    PermissionDenied,
+    SelfschedError,
+    SelfSchedulingDisabled,
+    SlotUnavailable,
+)
+from selfsched.events import (
+    AuditEntry,
+    ChartNote,
+    EmailKind,
+    EmailMessage,
+    OutboxItem,
+    chain,
+    changes_of,
+)
+from selfsched.model import (
+    Appointment,
+    AppointmentStatus,
+    ApprovalPolicy,
+    Clinician,
+    ClinicianCalendar,
+    Origin,
+    Practice,
+    SchedulingMode,
+)
+from selfsched.permissions import (
+    Actor,
+    ClientActor,
+    ClinicianActor,
+    StaffActor,
+    SystemActor,
+    actor_label,
+    can_decide,
+    can_edit,
+    can_see_staff_views,
+    set_approval_permission,
+)
+from selfsched.ports import (
+    AppointmentStore,
+    Chart,
+    Clock,
+    Directory,
+    IdGenerator,
+    Mailer,
+    UnitOfWork,
+)
+from selfsched.requests import Action
+from selfsched.slots import ExplainedSlot, Reason, Slot, available_slots, check_slot, explain
+
+__all__ = [
+    "UNCHANGED",
+    "Affected",
+    "DispatchReport",
+    "Display",
+    "ScheduleEntry",
+    "Scheduler",
+    "display_state",
+]
+
+T = TypeVar("T")
+
+
+class _Unchanged(enum.Enum):
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED
+"""Marks an :meth:`Scheduler.edit` argument that should keep its current value."""
+
+
+class Display(enum.StrEnum):
+    """How an appointment is drawn on the clinician's and the client's schedule."""
+
+    PLACEHOLDER = "placeholder"
+    """A pending request: the grey placeholder."""
+    BOOKED = "booked"
+    """The normal light-green appointment."""
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+_DISPLAY = {
+    AppointmentStatus.PENDING: Display.PLACEHOLDER,
+    AppointmentStatus.BOOKED: Display.BOOKED,
+    AppointmentStatus.MISSED: Display.MISSED,
+    AppointmentStatus.CANCELLED: Display.CANCELLED,
+    AppointmentStatus.REJECTED: Display.REJECTED,
+    AppointmentStatus.EXPIRED: Display.EXPIRED,
+}
+
+
+def display_state(appointment: Appointment) -> Display:
+    """The schedule display of an appointment (pending requests are grey placeholders)."""
+    return _DISPLAY[appointment.status]
+
+
+@attrs.frozen
+class ScheduleEntry:
+    """One appointment on a schedule with how it is drawn."""
+
+    appointment: Appointment
+    display: Display
+
+
+@attrs.frozen
+class Affected:
+    """An existing appointment that new settings would no longer allow, and why."""
+
+    appointment: Appointment
+    reasons: frozenset[Reason]
+
+
+@attrs.frozen
+class DispatchReport:
+    """What one :meth:`Scheduler.dispatch` did."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+_LOOKAROUND = timedelta(days=2)
+"""Appointments loaded around a slot: enough for buffers and the local day's daily maximum."""
+
+
+@attrs.frozen
+class _Outcome:
+    """What a change produced inside its unit of work."""
+
+    result: Appointment
+    before: AppointmentStatus | None
+    changes: dict[str, object] = attrs.Factory(dict)
+
+
+class Scheduler:
+    """Client self-scheduling for one practice, over the caller's ports.
+
+    All public methods take the acting person first. Clients act on their own appointments only;
+    another client's appointment id behaves exactly like a missing one.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: AppointmentStore,
+        directory: Directory,
+        clock: Clock,
+        ids: IdGenerator,
+        practice: Practice,
+        mailer: Mailer | None = None,
+        chart: Chart | None = None,
+        send_confirmations: bool = False,
+        email_domain: str = "selfsched.invalid",
+        auto_dispatch: bool = True,
+        max_attempts: int = 5,
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.ids = ids
+        self.practice = practice
+        self.mailer = mailer
+        self.chart = chart
+        self.send_confirmations = send_confirmations
+        self.email_domain = email_domain
+        self.auto_dispatch = auto_dispatch
+        self.max_attempts = max_attempts
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return _time.to_utc("clock.now()", self.clock.now())
+
+    def _audit(
+        self,
+        uow: UnitOfWork,
+        *,
+        actor: Actor | None,
+        action: str,
+        outcome: str,
+        at: datetime,
+        appointment_id: str | None = None,
+        error: str | None = None,
+        before: AppointmentStatus | None = None,
+        after: AppointmentStatus | None = None,
+        changes: dict[str, object] | None = None,
+    ) -> None:
+        draft = AuditEntry(
+            seq=0,
+            at=at,
+            actor=actor_label(actor),
+            action=action,
+            outcome=outcome,
+            appointment_id=appointment_id,
+            error=error,
+            before=None if before is None else str(before),
+            after=None if after is None else str(after),
+            changes=changes_of(changes or {}),
+        )
+        uow.append_audit(chain(uow.last_audit(), draft))
+
+    def _refused(
+        self, actor: Actor | None, action: str, appointment_id: str | None, exc: SelfschedError
+    ) -> None:
+        at = self._now()
+        with self.store.unit_of_work() as uow:
+            self._audit(
+                uow,
+                actor=actor,
+                action=action,
+                outcome="refused",
+                at=at,
+                appointment_id=appointment_id,
+                error=type(exc).__name__,
+            )
+
+    def _change(
+        self,
+        actor: Actor | None,
+        action: str,
+        appointment_id: str | None,
+        body: Callable[[UnitOfWork, datetime], _Outcome | Appointment],
+    ) -> Appointment:
+        """Run *body* in one unit of work and audit it; audit a refusal in a unit of its own."""
+        try:
+            now = self._now()
+            with self.store.unit_of_work() as uow:
+                outcome = body(uow, now)
+                if isinstance(outcome, Appointment):  # an idempotent replay: nothing written
+                    return outcome
+                self._audit(
+                    uow,
+                    actor=actor,
+                    action=action,
+                    outcome="ok",
+                    at=now,
+                    appointment_id=outcome.result.id,
+                    before=outcome.before,
+                    after=outcome.result.status,
+                    changes=outcome.changes,
+                )
+        except SelfschedError as exc:
+            self._refused(actor, action, appointment_id, exc)
+            raise
+        if self.auto_dispatch:
+            self.dispatch()
+        return outcome.result
+
+    def _view(
+        self, actor: Actor | None, action: str, appointment_id: str | None, body: Callable[[], T]
+    ) -> T:
+        """A staff view: recorded when it succeeds and when it is refused."""
+        try:
+            result = body()
+        except SelfschedError as exc:
+            self._refused(actor, action, appointment_id, exc)
+            raise
+        at = self._now()
+        with self.store.unit_of_work() as uow:
+            self._audit(
+                uow,
+                actor=actor,
+                action=action,
+                outcome="viewed",
+                at=at,
+                appointment_id=appointment_id,
+            )
+        return result
+
+    def _clinician(self, clinician_id: str) -> Clinician:
+        clinician = self.directory.clinician(clinician_id)
+        if clinician is None:
+            raise NotFound(clinician_id, "clinician")
+        return clinician
+
+    def _calendar(
+        self, uow: UnitOfWork, clinician: Clinician, start: datetime, end: datetime
+    ) -> ClinicianCalendar:
+        return ClinicianCalendar(
+            clinician=clinician,
+            events=self.directory.events(clinician.id, start, end),
+            appointments=uow.for_clinician(clinician.id, start, end),
+        )
+
+    def _owned(self, uow: UnitOfWork, actor: ClientActor, appointment_id: str) -> Appointment:
+        appointment = uow.get(appointment_id)
+        if appointment is None or appointment.client_id != actor.client_id:
+            raise NotFound(appointment_id)
+        return appointment
+
+    def _load(self, uow: UnitOfWork, appointment_id: str) -> Appointment:
+        appointment = uow.get(appointment_id)
+        if appointment is None:
+            raise NotFound(appointment_id)
+        return appointment
+
+    @staticmethod
+    def _client_actor(actor: Actor | None) -> ClientActor:
+        if not isinstance(actor, ClientActor):
+            raise PermissionDenied("Only a signed-in client can do this in the client portal.")
+        return actor
+
+    def _email(
+        self, uow: UnitOfWork, kind: EmailKind, appointment: Appointment, now: datetime
+    ) -> None:
+        client = self.directory.client(appointment.client_id)
+        if client is None or not client.email:
+            return  # nobody to write to; the audit entry still records the change
+        clinician = self._clinician(appointment.clinician_id)
+        message = emails.render(
+            kind,
+            appointment,
+            client=client,
+            clinician=clinician,
+            practice=self.practice,
+            domain=self.email_domain,
+        )
+        uow.add_outbox(OutboxItem(id=self.ids.new_id("outbox"), payload=message, created_at=now))
+
+    @staticmethod
+    def _expect(appointment: Appointment, expected_version: int | None) -> None:
+        if expected_version is not None and appointment.version != expected_version:
+            raise Conflict(
+                f"Appointment {appointment.id!r} changed since you loaded it (version "
+                f"{expected_version}, now {appointment.version}); reload it and decide again."
+            )
+
+    # -- client -----------------------------------------------------------------------------------
+
+    def my_appointments(self, actor: Actor | None) -> list[ScheduleEntry]:
+        """The client's own appointments with their display. Allowed in every mode."""
+        try:
+            client = self._client_actor(actor)
+        except SelfschedError as exc:
+            self._refused(actor, "list_own", None, exc)
+            raise
+        with self.store.unit_of_work() as uow:
+            found = uow.for_client(client.client_id)
+        return [ScheduleEntry(a, display_state(a)) for a in found]
+
+    def client_slots(
+        self, actor: Actor | None, clinician_id: str, *, first_day: date, last_day: date
+    ) -> tuple[Slot, ...]:
+        """Slots a client may pick with a clinician: Available or Unavailable, never why."""
+        try:
+            client = self._client_actor(actor)
+            clinician = self._clinician(clinician_id)
+            policy = self.practice.policy_for(clinician_id)
+            if policy.mode is SchedulingMode.DISABLED:
+                raise SelfSchedulingDisabled(
+                    "Online scheduling is turned off; please call the clinic to book."
+                )
+        except SelfschedError as exc:
+            self._refused(actor, "view_slots", None, exc)
+            raise
+        now = self._now()
+        z = clinician.tz
+        lo = datetime.combine(first_day, datetime.min.time(), z) - _LOOKAROUND
+        hi = datetime.combine(last_day, datetime.min.time(), z) + _LOOKAROUND
+        with self.store.unit_of_work() as uow:
+            calendar = self._calendar(uow, clinician, lo, hi)
+            own = uow.for_client(client.client_id)
+        return available_slots(
+            calendar,
+            policy,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            client_id=client.client_id,
+            client_appointments=own,
+        )
+
+    def book(
+        self,
+        actor: Actor | None,
+        clinician_id: str,
+        start: datetime,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Appointment:
+        """A client books a slot: ``BOOKED`` in ``INSTANT`` mode, a ``PENDING`` request otherwise.
+
+        The slot is re-checked inside the unit of work; if it is no longer available the call
+        raises :class:`~selfsched.errors.SlotUnavailable` and nothing is written. With an
+        *idempotency_key*, a repeated call returns the first result and writes nothing.
+        """
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome | Appointment:
+            client = self._client_actor(actor)
+            when = _time.to_utc("start", start)
+            if idempotency_key is not None:
+                fingerprint = f"{clinician_id}|{when.isoformat()}"
+                seen = uow.idempotent(client.client_id, idempotency_key)
+                if seen is not None:
+                    if seen[0] != fingerprint:
+                        raise IdempotencyMismatch(
+                            f"Idempotency key {idempotency_key!r} was first used for another "
+                            f"booking; use a new key for a new booking."
+                        )
+                    return self._load(uow, seen[1])
+            clinician = self._clinician(clinician_id)
+            policy = self.practice.policy_for(clinician_id)
+            status = requests.INITIAL[policy.mode]
+            if status is None:
+                raise SelfSchedulingDisabled(
+                    "Online scheduling is turned off; please call the clinic to book."
+                )
+            action = Action.BOOK if status is AppointmentStatus.BOOKED else Action.REQUEST
+            calendar = self._calendar(uow, clinician, when - _LOOKAROUND, when + _LOOKAROUND)
+            own = uow.for_client(client.client_id)
+            check = check_slot(
+                calendar, policy, when, now=now, client_id=client.client_id, client_appointments=own
+            )
+            if not check.bookable:
+                raise SlotUnavailable(start)
+            weekday = when.astimezone(clinician.tz).weekday()
+            appointment = Appointment(
+                id=self.ids.new_id("appointment"),
+                client_id=client.client_id,
+                clinician_id=clinician.id,
+                start=check.start,
+                end=check.end,
+                status=requests.next_status(None, action),
+                service_code=clinician.service_code,
+                location=clinician.work_hours.location(weekday),
+                origin=Origin.CLIENT,
+                created_at=now,
+            )
+            uow.add(appointment)
+            if idempotency_key is not None:
+                uow.remember(client.client_id, idempotency_key, fingerprint, appointment.id)
+            if action is Action.BOOK and self.send_confirmations:
+                self._email(uow, EmailKind.CONFIRMED, appointment, now)
+            return _Outcome(appointment, None, {"clinician": clinician.id})
+
+        mode = self.practice.policy_for(clinician_id).mode
+        label = Action.BOOK if mode is SchedulingMode.INSTANT else Action.REQUEST
+        return self._change(actor, label, None, body)
+
+    def cancel(self, actor: Actor | None, appointment_id: str, reason: str) -> Appointment:
+        """A client cancels a future ``PENDING`` or ``BOOKED`` appointment with a reason.
+
+        It becomes ``MISSED``; an *Appointment Cancellation Note* with the reason goes to the
+        client's chart (the only place the reason is kept); no email goes to the clinician.
+        """
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            client = self._client_actor(actor)
+            appointment = self._owned(uow, client, appointment_id)
+            policy = self.practice.policy_for(appointment.clinician_id)
+            if policy.mode is SchedulingMode.DISABLED:
+                raise SelfSchedulingDisabled(
+                    "Online scheduling is turned off; please call the clinic to cancel."
+                )
+            text = requests.clean_reason(reason)
+            changed = requests.cancel_by_client(
+                appointment,
+                at=now,
+                by=actor_label(client),
+                late_window=policy.late_cancellation_window,
+            )
+            uow.replace(changed)
+            uow.add_outbox(
+                OutboxItem(
+                    id=self.ids.new_id("outbox"),
+                    payload=self._cancellation_note(changed, text, now),
+                    created_at=now,
+                )
+            )
+            return _Outcome(changed, appointment.status, {"late": changed.late_cancellation})
+
+        return self._change(actor, Action.CANCEL_BY_CLIENT, appointment_id, body)
+
+    def _cancellation_note(self, appointment: Appointment, reason: str, now: datetime) -> ChartNote:
+        clinician = self._clinician(appointment.clinician_id)
+        local = appointment.start.astimezone(clinician.tz)
+        lines = [
+            "Appointment Cancellation Note",
+            f"Date: {local:%A, %B} {local.day}, {local.year}",
+            f"Time: {local:%H:%M} {local.tzname()} ({clinician.zone})",
+            f"Clinician: {clinician.name or clinician.id}",
+            f"Reason given by the client: {reason}",
+        ]
+        if appointment.late_cancellation:
+            lines.append("Late cancellation: yes (inside the late-cancellation window)")
+        return ChartNote(
+            note_id=self.ids.new_id("note"),
+            client_id=appointment.client_id,
+            appointment_id=appointment.id,
+            title="Appointment Cancellation Note",
+            text="\n".join(lines),
+            created_at=now,
+            late=appointment.late_cancellation,
+        )
+
+    # -- clinician and staff ----------------------------------------------------------------------
+
+    def schedule(
+        self, actor: Actor | None, clinician_id: str, *, first_day: date, last_day: date
+    ) -> list[ScheduleEntry]:
+        """The clinician's appointments over local dates, each with its display state."""
+
+        def body() -> list[ScheduleEntry]:
+            if not can_see_staff_views(actor, clinician_id):
+                raise PermissionDenied("Only the clinician or practice staff see this schedule.")
+            clinician = self._clinician(clinician_id)
+            z = clinician.tz
+            lo = _time.from_ts(_time.start_of_day(first_day, z))
+            hi = _time.from_ts(_time.start_of_day(last_day + timedelta(days=1), z))
+            with self.store.unit_of_work() as uow:
+                found = uow.for_clinician(clinician_id, lo, hi)
+            return [ScheduleEntry(a, display_state(a)) for a in found]
+
+        return self._view(actor, "view_schedule", None, body)
+
+    def _queue(self, actor: Actor | None) -> list[Appointment]:
+        match actor:
+            case ClinicianActor(clinician_id=cid):
+                scope: Callable[[Appointment], bool] = lambda a: a.clinician_id == cid  # noqa: E731
+            case StaffActor() if actor.may_approve:
+                scope = lambda a: True  # noqa: ARG005, E731
+            case _:
+                raise PermissionDenied(
+                    "Only the clinician or staff allowed to approve requests see the queue."
+                )
+        with self.store.unit_of_work() as uow:
+            return [a for a in uow.pending() if scope(a)]
+
+    def approval_queue(self, actor: Actor | None) -> list[Appointment]:
+        """The ``PENDING`` requests *actor* may decide, soonest first. Recorded in the audit."""
+        return self._view(actor, "view_queue", None, lambda: self._queue(actor))
+
+    def queue_count(self, actor: Actor | None) -> int:
+        """The red badge: how many requests wait for *actor* (0 for anyone who decides none)."""
+        try:
+            return len(self._queue(actor))
+        except PermissionDenied:
+            return 0
+
+    def appointment_details(self, actor: Actor | None, appointment_id: str) -> Appointment:
+        """One appointment. Staff and clinician views are recorded; clients see only their own."""
+        if isinstance(actor, ClientActor):
+            try:
+                with self.store.unit_of_work() as uow:
+                    return self._owned(uow, actor, appointment_id)
+            except SelfschedError as exc:
+                self._refused(actor, "view_appointment", appointment_id, exc)
+                raise
+
+        def body() -> Appointment:
+            with self.store.unit_of_work() as uow:
+                appointment = self._load(uow, appointment_id)
+            if not (
+                can_see_staff_views(actor, appointment.clinician_id)
+                and not isinstance(actor, SystemActor)
+            ):
+                raise PermissionDenied("Only the clinician or practice staff see this appointment.")
+            return appointment
+
+        return self._view(actor, "view_appointment", appointment_id, body)
+
+    def explain_slots(
+        self,
+        actor: Actor | None,
+        clinician_id: str,
+        *,
+        first_day: date,
+        last_day: date,
+        client_id: str | None = None,
+    ) -> tuple[ExplainedSlot, ...]:
+        """The staff explain view: every slot with the reasons it is unavailable."""
+
+        def body() -> tuple[ExplainedSlot, ...]:
+            if not can_see_staff_views(actor, clinician_id):
+                raise PermissionDenied("Only the clinician or practice staff see slot reasons.")
+            clinician = self._clinician(clinician_id)
+            z = clinician.tz
+            lo = datetime.combine(first_day, datetime.min.time(), z) - _LOOKAROUND
+            hi = datetime.combine(last_day, datetime.min.time(), z) + _LOOKAROUND
+            with self.store.unit_of_work() as uow:
+                calendar = self._calendar(uow, clinician, lo, hi)
+                own = uow.for_client(client_id) if client_id is not None else []
+            return explain(
+                calendar,
+                self.practice.policy_for(clinician_id),
+                first_day=first_day,
+                last_day=last_day,
+                now=self._now(),
+                client_id=client_id,
+                client_appointments=own,
+            )
+
+        return self._view(actor, "view_slots_explained", None, body)
+
+    def _decider(self, actor: Actor | None, appointment: Appointment) -> None:
+        if not can_decide(actor, appointment):
+            raise PermissionDenied(
+                "Only the appointment's clinician, or staff whose role allows it and whose "
+                "'approve appointment requests' permission is on, can decide this request."
+            )
+
+    def _still_free(
+        self, uow: UnitOfWork, appointment: Appointment, policy: ApprovalPolicy
+    ) -> None:
+        """Before a request becomes ``BOOKED``: nothing else holds its time any more."""
+        for other in uow.for_clinician(
+            appointment.clinician_id, appointment.start, appointment.end
+        ):
+            if other.id == appointment.id:
+                continue
+            if other.status is AppointmentStatus.BOOKED or (
+                other.status is AppointmentStatus.PENDING and policy.pending_holds_slot
+            ):
+                raise SlotUnavailable(appointment.start)
+        for other in uow.for_client(appointment.client_id):
+            if (
+                other.id != appointment.id
+                and other.is_open
+                and other.overlaps(appointment.start, appointment.end)
+            ):
+                raise SlotUnavailable(appointment.start)
+
+    def approve(
+        self,
+        actor: Actor | None,
+        appointment_id: str,
+        *,
+        location: str | None = None,
+        service_code: str | None = None,
+        code_modifier: str | None = None,
+        expected_version: int | None = None,
+    ) -> Appointment:
+        """Approve a ``PENDING`` request: it becomes ``BOOKED`` and the client is emailed.
+
+        Location and service code must be set on the request already or given now; the code
+        modifier is optional. With *expected_version*, a request changed since it was loaded
+        raises :class:`~selfsched.errors.Conflict`.
+        """
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            appointment = self._load(uow, appointment_id)
+            self._decider(actor, appointment)
+            self._expect(appointment, expected_version)
+            changed = requests.approve(
+                appointment,
+                at=now,
+                by=actor_label(actor),
+                location=location,
+                service_code=service_code,
+                code_modifier=code_modifier,
+            )
+            self._still_free(uow, changed, self.practice.policy_for(changed.clinician_id))
+            uow.replace(changed)
+            self._email(uow, EmailKind.APPROVED, changed, now)
+            return _Outcome(
+                changed,
+                appointment.status,
+                {
+                    "location": changed.location,
+                    "service_code": changed.service_code,
+                    "code_modifier": changed.code_modifier,
+                },
+            )
+
+        return self._change(actor, Action.APPROVE, appointment_id, body)
+
+    def reject(
+        self, actor: Actor | None, appointment_id: str, *, expected_version: int | None = None
+    ) -> Appointment:
+        """Reject a ``PENDING`` request or a self-booked ``BOOKED`` appointment; email the client.
+
+        The email says it was not approved and to call the clinician or the clinic.
+        """
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            appointment = self._load(uow, appointment_id)
+            self._decider(actor, appointment)
+            self._expect(appointment, expected_version)
+            changed = requests.apply(appointment, Action.REJECT, at=now, by=actor_label(actor))
+            uow.replace(changed)
+            self._email(uow, EmailKind.REJECTED, changed, now)
+            return _Outcome(changed, appointment.status)
+
+        return self._change(actor, Action.REJECT, appointment_id, body)
+
+    def edit(
+        self,
+        actor: Actor | None,
+        appointment_id: str,
+        *,
+        location: str | _Unchanged | None = UNCHANGED,
+        service_code: str | _Unchanged | None = UNCHANGED,
+        code_modifier: str | _Unchanged | None = UNCHANGED,
+        expected_version: int | None = None,
+    ) -> Appointment:
+        """Change location, service code or code modifier of an open appointment (audited)."""
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            appointment = self._load(uow, appointment_id)
+            if not can_edit(actor, appointment):
+                raise PermissionDenied(
+                    "Only the appointment's clinician or staff who may approve requests can "
+                    "edit it."
+                )
+            self._expect(appointment, expected_version)
+            fields = {
+                name: value
+                for name, value in (
+                    ("location", location),
+                    ("service_code", service_code),
+                    ("code_modifier", code_modifier),
+                )
+                if value is not UNCHANGED
+            }
+            for name, value in fields.items():
+                if value is not None:
+                    emails.check_header(name.replace("_", " "), str(value))
+            changed = requests.apply(
+                appointment, Action.EDIT, at=now, by=actor_label(actor), **fields
+            )
+            uow.replace(changed)
+            return _Outcome(changed, appointment.status, dict(fields))
+
+        return self._change(actor, Action.EDIT, appointment_id, body)
+
+    def cancel_by_practice(
+        self, actor: Actor | None, appointment_id: str, *, expected_version: int | None = None
+    ) -> Appointment:
+        """The practice cancels a ``BOOKED`` appointment: it becomes ``CANCELLED``."""
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            appointment = self._load(uow, appointment_id)
+            if not can_edit(actor, appointment):
+                raise PermissionDenied(
+                    "Only the appointment's clinician or staff who may approve requests can "
+                    "cancel it."
+                )
+            self._expect(appointment, expected_version)
+            changed = requests.apply(
+                appointment, Action.CANCEL_BY_PRACTICE, at=now, by=actor_label(actor)
+            )
+            uow.replace(changed)
+            return _Outcome(changed, appointment.status)
+
+        return self._change(actor, Action.CANCEL_BY_PRACTICE, appointment_id, body)
+
+    def book_for_client(
+        self,
+        actor: Actor | None,
+        *,
+        client_id: str,
+        clinician_id: str,
+        start: datetime,
+        minutes: int | None = None,
+        location: str | None = None,
+        service_code: str | None = None,
+        code_modifier: str | None = None,
+    ) -> Appointment:
+        """The clinician or staff book on a client's behalf: ``BOOKED`` at once.
+
+        Client-facing limits (work hours, grid, calendar events, notice, horizon, buffers, daily
+        maximum, client cap, the mode) do not apply. Double booking still does: the time must
+        not overlap a slot-holding appointment of the clinician or an open one of the client.
+        """
+
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            if not (
+                (isinstance(actor, ClinicianActor) and actor.clinician_id == clinician_id)
+                or (isinstance(actor, StaffActor) and actor.may_approve)
+            ):
+                raise PermissionDenied(
+                    "Only the clinician, or staff who may approve requests, can book for a client."
+                )
+            clinician = self._clinician(clinician_id)
+            when = _time.to_utc("start", start)
+            length = timedelta(minutes=minutes) if minutes is not None else clinician.service_length
+            if length <= timedelta(0):
+                raise InvalidRange(f"minutes must be positive, got {minutes!r}.")
+            for name, value in (("location", location), ("service code", service_code)):
+                if value is not None:
+                    emails.check_header(name, value)
+            weekday = when.astimezone(clinician.tz).weekday()
+            appointment = Appointment(
+                id=self.ids.new_id("appointment"),
+                client_id=client_id,
+                clinician_id=clinician_id,
+                start=when,
+                end=when + length,
+                status=requests.next_status(None, Action.STAFF_BOOK),
+                service_code=service_code or clinician.service_code,
+                code_modifier=code_modifier,
+                location=location
+                if location is not None
+                else clinician.work_hours.location(weekday),
+                origin=Origin.STAFF,
+                created_at=now,
+            )
+            self._still_free(uow, appointment, self.practice.policy_for(clinician_id))
+            uow.add(appointment)
+            return _Outcome(appointment, None, {"clinician": clinician_id, "client": client_id})
+
+        return self._change(actor, Action.STAFF_BOOK, None, body)
+
+    def set_approval_permission(
+        self, actor: Actor | None, member: StaffActor, *, enabled: bool
+    ) -> StaffActor:
+        """Switch a staff member's "approve appointment requests" permission (audited).
+
+        Returns the updated member for the caller's identity system to store.
+        """
+        try:
+            changed = set_approval_permission(actor, member, enabled=enabled)
+        except SelfschedError as exc:
+            self._refused(actor, "set_approval_permission", None, exc)
+            raise
+        at = self._now()
+        with self.store.unit_of_work() as uow:
+            self._audit(
+                uow,
+                actor=actor,
+                action="set_approval_permission",
+                outcome="ok",
+                at=at,
+                changes={"staff": member.staff_id, "enabled": enabled},
+            )
+        return changed
+
+    # -- system -----------------------------------------------------------------------------------
+
+    def expire_due(self, actor: Actor | None = None) -> list[Appointment]:
+        """Expire undecided requests whose start (or time-to-live) has passed; email the clients."""
+        actor = actor if actor is not None else SystemActor()
+        if not isinstance(actor, SystemActor):
+            exc = PermissionDenied("Only the system expires requests.")
+            self._refused(actor, Action.EXPIRE, None, exc)
+            raise exc
+        now = self._now()
+        with self.store.unit_of_work() as uow:
+            due = [a.id for a in uow.pending() if self._is_due(a, now)]
+        return [self._expire_one(actor, appointment_id) for appointment_id in due]
+
+    def _is_due(self, appointment: Appointment, now: datetime) -> bool:
+        if appointment.start <= now:
+            return True
+        ttl = self.practice.policy_for(appointment.clinician_id).pending_ttl
+        return (
+            ttl is not None
+            and appointment.created_at is not None
+            and (appointment.created_at + ttl <= now)
+        )
+
+    def _expire_one(self, actor: SystemActor, appointment_id: str) -> Appointment:
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+            appointment = self._load(uow, appointment_id)
+            changed = requests.apply(appointment, Action.EXPIRE, at=now, by=actor_label(actor))
+            uow.replace(changed)
+            self._email(uow, EmailKind.EXPIRED, changed, now)
+            return _Outcome(changed, appointment.status)
+
+        return self._change(actor, Action.EXPIRE, appointment_id, body)
+
+    def dispatch(self) -> DispatchReport:
+        """Deliver waiting emails and chart notes. Safe to call again; run one at a time.
+
+        A delivery that surely failed is retried on later calls up to ``max_attempts``; one whose
+        outcome is unknown is sent again once, with the same Message-ID, then given up.
+        """
+        with self.store.unit_of_work() as uow:
+            waiting = uow.outbox()
+        delivered = retrying = failed = 0
+        for item in waiting:
+            updated = self._deliver(item)
+            with self.store.unit_of_work() as uow:
+                uow.update_outbox(updated)
+            if updated.delivered_at is not None:
+                delivered += 1
+            elif updated.failed:
+                failed += 1
+            else:
+                retrying += 1
+        return DispatchReport(delivered, retrying, failed)
+
+    def _deliver(self, item: OutboxItem) -> OutboxItem:
+        payload = item.payload
+        try:
+            if isinstance(payload, EmailMessage):
+                if self.mailer is None:
+                    return item
+                self.mailer.send(payload)
+            else:
+                if self.chart is None:
+                    return item
+                self.chart.add_note(payload)
+        except DeliveryUncertain as exc:
+            return attrs.evolve(
+                item,
+                attempts=item.attempts + 1,
+                uncertain=True,
+                failed=item.uncertain,  # the second uncertain attempt is the last
+                last_error=str(exc),
+            )
+        except Exception as exc:  # noqa: BLE001  (the caller's adapter may raise anything)
+            attempts = item.attempts + 1
+            return attrs.evolve(
+                item,
+                attempts=attempts,
+                failed=item.uncertain or attempts >= self.max_attempts,
+                last_error=f"{type(exc).__name__}: {exc}",
+            )
+        return attrs.evolve(item, attempts=item.attempts + 1, delivered_at=self._now())
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def dry_run(
+        self,
+        actor: Actor | None,
+        *,
+        practice: Practice | None = None,
+        clinicians: Iterable[Clinician] = (),
+    ) -> list[Affected]:
+        """Which future ``BOOKED``/``PENDING`` client bookings new settings would not allow.
+
+        *practice* replaces the practice settings (mode, grid, notice, ...); *clinicians* replace
+        clinician profiles (work hours, service length). Writes nothing. Appointments booked by
+        staff are not subject to client rules and are not listed.
+        """
+        if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
+            exc = PermissionDenied("Only practice staff can preview settings changes.")
+            self._refused(actor, "dry_run", None, exc)
+            raise exc
+        new_practice = practice if practice is not None else self.practice
+        replaced = {c.id: c for c in clinicians}
+        now = self._now()
+        affected: list[Affected] = []
+        with self.store.unit_of_work() as uow:
+            open_future = [a for a in uow.open_after(now) if a.origin is Origin.CLIENT]
+            for appointment in open_future:
+                reasons = self._recheck(uow, appointment, new_practice, replaced, now)
+                if reasons:
+                    affected.append(Affected(appointment, reasons))
+        return affected
+
+    def _recheck(
+        self,
+        uow: UnitOfWork,
+        appointment: Appointment,
+        practice: Practice,
+        replaced: dict[str, Clinician],
+        now: datetime,
+    ) -> frozenset[Reason]:
+        clinician = replaced.get(appointment.clinician_id) or self._clinician(
+            appointment.clinician_id
+        )
+        # Judge the appointment as it is: its own length, not a changed default service's.
+        minutes = int((appointment.end - appointment.start).total_seconds() // 60)
+        clinician = attrs.evolve(clinician, service_minutes=max(minutes, 1))
+        policy = practice.policy_for(clinician.id)
+        if (
+            policy.mode is SchedulingMode.DISABLED
+            and appointment.status is AppointmentStatus.PENDING
+        ):
+            return frozenset({Reason.SELF_SCHEDULING_DISABLED})
+        lo, hi = appointment.start - _LOOKAROUND, appointment.start + _LOOKAROUND
+        others = [a for a in uow.for_clinician(clinician.id, lo, hi) if a.id != appointment.id]
+        calendar = ClinicianCalendar(
+            clinician=clinician,
+            events=self.directory.events(clinician.id, lo, hi),
+            appointments=others,
+        )
+        own = [a for a in uow.for_client(appointment.client_id) if a.id != appointment.id]
+        try:
+            check = check_slot(
+                calendar,
+                policy,
+                appointment.start,
+                now=now,
+                client_id=appointment.client_id,
+                client_appointments=own,
+            )
+        except OffGrid:
+            return frozenset({Reason.OFF_GRID})
+        reasons = set(check.reasons)
+        # Notice and horizon are about booking now; an appointment already made keeps its place.
+        reasons -= {Reason.MIN_NOTICE, Reason.HORIZON, Reason.PAST, Reason.CLIENT_CAP}
+        return frozenset(reasons)
