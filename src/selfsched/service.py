@@ -18,10 +18,9 @@ from typing import Final, TypeVar
 
 import attrs
 
-from selfsched import _time, emails, requests
+from selfsched import _time, emails, outbox, requests
 from selfsched.errors import (
     Conflict,
-    DeliveryUncertain,
     IdempotencyMismatch,
     InvalidRange,
     NotFound,
@@ -35,7 +34,6 @@ from selfsched.events import (
     AuditEntry,
     ChartNote,
     EmailKind,
-    EmailMessage,
     OutboxItem,
     chain,
     changes_of,
@@ -898,7 +896,13 @@ class Scheduler:
             waiting = uow.outbox()
         delivered = retrying = failed = 0
         for item in waiting:
-            updated = self._deliver(item)
+            updated = outbox.deliver(
+                item,
+                mailer=self.mailer,
+                chart=self.chart,
+                now=self._now(),
+                max_attempts=self.max_attempts,
+            )
             with self.store.unit_of_work() as uow:
                 uow.update_outbox(updated)
             if updated.delivered_at is not None:
@@ -908,35 +912,6 @@ class Scheduler:
             else:
                 retrying += 1
         return DispatchReport(delivered, retrying, failed)
-
-    def _deliver(self, item: OutboxItem) -> OutboxItem:
-        payload = item.payload
-        try:
-            if isinstance(payload, EmailMessage):
-                if self.mailer is None:
-                    return item
-                self.mailer.send(payload)
-            else:
-                if self.chart is None:
-                    return item
-                self.chart.add_note(payload)
-        except DeliveryUncertain as exc:
-            return attrs.evolve(
-                item,
-                attempts=item.attempts + 1,
-                uncertain=True,
-                failed=item.uncertain,  # the second uncertain attempt is the last
-                last_error=str(exc),
-            )
-        except Exception as exc:  # noqa: BLE001  (the caller's adapter may raise anything)
-            attempts = item.attempts + 1
-            return attrs.evolve(
-                item,
-                attempts=attempts,
-                failed=item.uncertain or attempts >= self.max_attempts,
-                last_error=f"{type(exc).__name__}: {exc}",
-            )
-        return attrs.evolve(item, attempts=item.attempts + 1, delivered_at=self._now())
 
     # -- settings ---------------------------------------------------------------------------------
 
