@@ -15,7 +15,7 @@ import enum
 
 import attrs
 
-from selfsched.errors import PermissionDenied
+from selfsched.errors import InvalidInput, PermissionDenied
 from selfsched.model import Appointment
 
 __all__ = [
@@ -57,6 +57,14 @@ APPROVER_ROLES = frozenset(
 """The roles that *can be configured* to approve appointment requests (the article's list)."""
 
 
+def _to_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        allowed = ", ".join(repr(r.value) for r in Role)
+        raise InvalidInput(f"{value!r} is not a staff role; use one of {allowed}.") from None
+
+
 @attrs.frozen
 class ClientActor:
     """A client signed in to the portal."""
@@ -80,7 +88,7 @@ class StaffActor:
     """
 
     staff_id: str
-    role: Role = attrs.field(converter=Role)
+    role: Role = attrs.field(converter=_to_role)
     approves_requests: bool = False
 
     @property
