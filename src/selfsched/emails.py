@@ -107,7 +107,7 @@ def render(
         f"<p>{html.escape(lines[-1])}</p>"
     )
     return EmailMessage(
-        message_id=message_id(appointment, kind, domain),
+        message_id=check_header("Message-ID", message_id(appointment, kind, domain)),
         kind=kind,
         appointment_id=appointment.id,
         to=to,
