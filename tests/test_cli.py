@@ -118,7 +118,7 @@ def test_footer_counts_and_notes_the_clock_change(capsys: pytest.CaptureFixture[
     """Below the grid: the legend, the DST change inside the week, a count and the locations."""
     _, out, _ = run(capsys, "preview", "--now", NOW, *WIDE)
 
-    assert "Clocks change on Sun 08 Mar 2026 (UTC-05:00 to UTC-04:00)." in out
+    assert "Clocks change in America/New_York on Sun 08 Mar 2026 (UTC-05:00 to UTC-04:00)." in out
     assert re.search(r"^\d+ of 60 slots available\.$", out, re.MULTILINE)
     assert "Tue No Location Set; Wed Main Street Office; Thu Telehealth" in out
 
@@ -133,6 +133,7 @@ def test_zone_shows_times_on_the_viewers_clock(capsys: pytest.CaptureFixture[str
     assert "Unavailable" == cells["Tue Mar 03", "18:00"]
     assert "-" == cells["Tue Mar 03", "13:00"]
     assert "Tue Mar 10" not in {day for day, _ in cells}  # overlapped, but no slot there
+    assert "Clocks change in America/New_York on Sun 08 Mar 2026" in out  # the clinician's
 
 
 def test_zone_far_away_adds_a_column(capsys: pytest.CaptureFixture[str]) -> None:
@@ -301,7 +302,7 @@ def test_render_marks_the_second_of_a_repeated_time() -> None:
     rows = [line.split()[0] for line in text.splitlines() if re.match(r"\d\d:\d\d", line)]
     assert ["00:00", "00:30", "01:00", "01:00*", "01:30", "01:30*", "02:00", "02:30"] == rows
     assert "* = the second time this clock time occurs, after the clocks went back." in text
-    assert "Clocks change on Sun 01 Nov 2026 (UTC-04:00 to UTC-05:00)." in text
+    assert "Clocks change in America/New_York on Sun 01 Nov 2026 (UTC-04:00 to UTC-05:00)." in text
 
 
 def test_render_without_work_hours_says_so() -> None:

@@ -191,13 +191,15 @@ def _columns(
 
 
 def _clock_changes(days: Sequence[date], z: tzinfo) -> list[str]:
+    """A note for each of *days* on which the UTC offset of *z* changes."""
+    name = str(getattr(z, "key", z))
     notes = []
     for day in days:
         before = _time.utc_offset_at(_time.start_of_day(day, z), z)
         after = _time.utc_offset_at(_time.start_of_day(day + timedelta(days=1), z) - 1, z)
         if before != after:
             change = f"UTC{_offset(before)} to UTC{_offset(after)}"
-            notes.append(f"Clocks change on {day:%a %d %b %Y} ({change}).")
+            notes.append(f"Clocks change in {name} on {day:%a %d %b %Y} ({change}).")
     return notes
 
 
@@ -285,6 +287,11 @@ def render_week(
     if repeated:
         out.append("* = the second time this clock time occurs, after the clocks went back.")
     out.extend(_clock_changes(days, zone))
+    if zone_name != clinician.zone:
+        clinic_days = [
+            first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)
+        ]
+        out.extend(_clock_changes(clinic_days, clinic))
     available = sum(slot.available for slot in slots)
     out.append(f"{available} of {len(slots)} slots available.")
     out.append(f"Default location: {_locations(clinician, first_day, last_day)}.")
