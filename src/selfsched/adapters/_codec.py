@@ -1,0 +1,199 @@
+"""Row encoding shared by the SQL stores: instants, outbox payloads and audit changes.
+
+- Instants are stored in UTC. SQLite keeps them as fixed-width ISO-8601 text
+  (``2026-03-09T14:00:00.000000+00:00``), which sorts the same way as the instants do.
+- An outbox payload is a JSON object discriminated by ``"type"``: ``"email"`` for an
+  :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
+  :class:`~selfsched.events.ChartNote`.
+- An audit entry's ``at`` is stored as the exact ISO text its hash was computed over, so reading
+  an entry back reproduces its digest (:func:`selfsched.events.verify_chain`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from selfsched import _time
+from selfsched.errors import SelfschedError, StorageError
+from selfsched.events import ChartNote, EmailKind, EmailMessage
+from selfsched.model import Appointment
+
+__all__ = [
+    "APPOINTMENT_COLUMNS",
+    "appointment_from_row",
+    "appointment_to_row",
+    "changes_from_json",
+    "changes_to_json",
+    "instant_from_text",
+    "instant_to_text",
+    "payload_from_dict",
+    "payload_kind",
+    "payload_to_dict",
+]
+
+
+def instant_to_text(name: str, value: datetime) -> str:
+    """Fixed-width UTC ISO-8601 text with microseconds; refuses naive datetimes."""
+    return _time.to_utc(name, value).isoformat(timespec="microseconds")
+
+
+def instant_from_text(text: str) -> datetime:
+    """The aware UTC instant of text written by :func:`instant_to_text`."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise StorageError(
+            f"A stored instant {text!r} has no offset; the row was not written by selfsched."
+        )
+    return value.astimezone(UTC)
+
+
+APPOINTMENT_COLUMNS = (
+    "id",
+    "client_id",
+    "clinician_id",
+    "start_at",
+    "end_at",
+    "status",
+    "service_code",
+    "code_modifier",
+    "location",
+    "origin",
+    "created_at",
+    "decided_at",
+    "decided_by",
+    "cancelled_at",
+    "late_cancellation",
+    "version",
+)
+"""The appointment columns, in the order of :func:`appointment_to_row`."""
+
+
+def appointment_to_row(a: Appointment, instant: Callable[[str, datetime], Any]) -> tuple[Any, ...]:
+    """Column values of *a*; *instant* encodes each datetime (``None`` stays ``None``)."""
+
+    def maybe(name: str, value: datetime | None) -> Any:  # noqa: ANN401  (a driver value)
+        return None if value is None else instant(name, value)
+
+    return (
+        a.id,
+        a.client_id,
+        a.clinician_id,
+        instant("start", a.start),
+        instant("end", a.end),
+        str(a.status),
+        a.service_code,
+        a.code_modifier,
+        a.location,
+        str(a.origin),
+        maybe("created_at", a.created_at),
+        maybe("decided_at", a.decided_at),
+        a.decided_by,
+        maybe("cancelled_at", a.cancelled_at),
+        a.late_cancellation,
+        a.version,
+    )
+
+
+def appointment_from_row(row: Sequence[Any], instant: Callable[[Any], datetime]) -> Appointment:
+    """The appointment of a row in :data:`APPOINTMENT_COLUMNS` order; *instant* decodes times."""
+
+    def maybe(value: object) -> datetime | None:
+        return None if value is None else instant(value)
+
+    try:
+        return Appointment(
+            id=row[0],
+            client_id=row[1],
+            clinician_id=row[2],
+            start=instant(row[3]),
+            end=instant(row[4]),
+            status=row[5],
+            service_code=row[6],
+            code_modifier=row[7],
+            location=row[8],
+            origin=row[9],
+            created_at=maybe(row[10]),
+            decided_at=maybe(row[11]),
+            decided_by=row[12],
+            cancelled_at=maybe(row[13]),
+            late_cancellation=bool(row[14]),
+            version=int(row[15]),
+        )
+    except (SelfschedError, TypeError, ValueError) as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"A stored appointment {row[0]!r} is malformed: {exc}") from exc
+
+
+def payload_kind(payload: EmailMessage | ChartNote) -> str:
+    """``"email"`` or ``"chart_note"``."""
+    return "email" if isinstance(payload, EmailMessage) else "chart_note"
+
+
+def payload_to_dict(payload: EmailMessage | ChartNote) -> dict[str, object]:
+    """A JSON-ready object for an outbox payload, discriminated by ``"type"``."""
+    if isinstance(payload, EmailMessage):
+        return {
+            "type": "email",
+            "message_id": payload.message_id,
+            "kind": str(payload.kind),
+            "appointment_id": payload.appointment_id,
+            "to": payload.to,
+            "subject": payload.subject,
+            "text": payload.text,
+            "html": payload.html,
+        }
+    return {
+        "type": "chart_note",
+        "note_id": payload.note_id,
+        "client_id": payload.client_id,
+        "appointment_id": payload.appointment_id,
+        "title": payload.title,
+        "text": payload.text,
+        "created_at": payload.created_at.isoformat(),
+        "late": payload.late,
+    }
+
+
+def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
+    """The payload :func:`payload_to_dict` encoded; :class:`StorageError` if it is malformed."""
+    try:
+        match data["type"]:
+            case "email":
+                return EmailMessage(
+                    message_id=data["message_id"],
+                    kind=EmailKind(data["kind"]),
+                    appointment_id=data["appointment_id"],
+                    to=data["to"],
+                    subject=data["subject"],
+                    text=data["text"],
+                    html=data["html"],
+                )
+            case "chart_note":
+                return ChartNote(
+                    note_id=data["note_id"],
+                    client_id=data["client_id"],
+                    appointment_id=data["appointment_id"],
+                    title=data["title"],
+                    text=data["text"],
+                    created_at=datetime.fromisoformat(data["created_at"]),
+                    late=bool(data["late"]),
+                )
+            case other:
+                raise StorageError(f"Unknown outbox payload type {other!r} in the store.")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"A stored outbox payload is malformed: {exc!r}.") from exc
+
+
+def changes_to_json(changes: tuple[tuple[str, str], ...]) -> str:
+    """Audit ``changes`` pairs as a JSON array of ``[name, value]`` arrays."""
+    return json.dumps([list(pair) for pair in changes])
+
+
+def changes_from_json(data: str | list[list[str]]) -> tuple[tuple[str, str], ...]:
+    """The pairs :func:`changes_to_json` encoded (text, or already decoded JSON)."""
+    pairs = json.loads(data) if isinstance(data, str) else data
+    return tuple((str(name), str(value)) for name, value in pairs)

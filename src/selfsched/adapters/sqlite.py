@@ -1,0 +1,461 @@
+"""A SQLite appointment store: the embedded default, standard library only.
+
+Each unit of work is one SQLite transaction opened with ``BEGIN IMMEDIATE``: it takes the
+database's write lock before its first read, so two units that check a slot and then write to
+it run one after the other, whether they come from two threads or two processes sharing the
+file. The unit commits when its ``with`` block ends normally and rolls back when it raises.
+A unit that cannot get the lock within ``timeout`` seconds raises
+:class:`~selfsched.errors.StorageError`.
+
+A file database gets a fresh connection per unit (so the store is safe to share between
+threads) and is switched to write-ahead logging. An in-memory database (``":memory:"``) lives
+in one connection that units take turns on.
+
+The tables are created on first use (``CREATE TABLE IF NOT EXISTS``) and their version is kept
+in ``schema_version``. Instants are UTC ISO-8601 text, statuses their stable strings, outbox
+payloads JSON, audit entries rows carrying their hashes; the audit table refuses ``UPDATE`` and
+``DELETE``. Units do not nest: open one, finish it, then open the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from selfsched.adapters import _codec
+from selfsched.errors import Conflict, NotFound, StorageError
+from selfsched.events import AuditEntry, OutboxItem
+from selfsched.model import Appointment
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+
+SCHEMA_VERSION = 1
+"""The version of the tables this module writes (kept in the ``schema_version`` table)."""
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)",
+    """CREATE TABLE IF NOT EXISTS appointments (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        clinician_id TEXT NOT NULL,
+        start_at TEXT NOT NULL,
+        end_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN
+            ('pending', 'booked', 'rejected', 'missed', 'cancelled', 'expired')),
+        service_code TEXT,
+        code_modifier TEXT,
+        location TEXT,
+        origin TEXT NOT NULL CHECK (origin IN ('client', 'staff')),
+        created_at TEXT,
+        decided_at TEXT,
+        decided_by TEXT,
+        cancelled_at TEXT,
+        late_cancellation INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        CHECK (start_at < end_at)
+    )""",
+    "CREATE INDEX IF NOT EXISTS appointments_clinician ON appointments (clinician_id, start_at)",
+    "CREATE INDEX IF NOT EXISTS appointments_client ON appointments (client_id, start_at)",
+    "CREATE INDEX IF NOT EXISTS appointments_status ON appointments (status, start_at)",
+    """CREATE TABLE IF NOT EXISTS idempotency_keys (
+        client_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        appointment_id TEXT NOT NULL,
+        PRIMARY KEY (client_id, key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('email', 'chart_note')),
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        uncertain INTEGER NOT NULL,
+        delivered_at TEXT,
+        failed INTEGER NOT NULL,
+        last_error TEXT
+    )""",
+    """CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (created_at, id)
+        WHERE delivered_at IS NULL AND failed = 0""",
+    """CREATE TABLE IF NOT EXISTS audit (
+        position INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        appointment_id TEXT,
+        error TEXT,
+        before TEXT,
+        after TEXT,
+        changes TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit record is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit record is append-only'); END""",
+)
+
+_COLUMNS = ", ".join(_codec.APPOINTMENT_COLUMNS)
+_SELECT = f"SELECT {_COLUMNS} FROM appointments"  # noqa: S608  (constant column names)
+_INSERT = (
+    f"INSERT INTO appointments ({_COLUMNS}) "  # noqa: S608  (constant column names)
+    f"VALUES ({', '.join('?' * len(_codec.APPOINTMENT_COLUMNS))})"
+)
+_UPDATE = (  # constant column names
+    "UPDATE appointments SET "  # noqa: S608
+    + ", ".join(f"{c} = ?" for c in _codec.APPOINTMENT_COLUMNS[1:])
+    + " WHERE id = ? AND version = ?"
+)
+_OUTBOX_COLUMNS = (
+    "id, kind, payload, created_at, attempts, uncertain, delivered_at, failed, last_error"
+)
+_AUDIT_COLUMNS = (
+    "seq, at, actor, action, outcome, appointment_id, error, before, after, changes, "
+    "prev_hash, hash"
+)
+
+_UNIQUE_CODES = frozenset(
+    {
+        getattr(sqlite3, "SQLITE_CONSTRAINT_PRIMARYKEY", 1555),
+        getattr(sqlite3, "SQLITE_CONSTRAINT_UNIQUE", 2067),
+    }
+)
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError:
+    return StorageError(f"The SQLite store failed: {exc}. Nothing of this unit was kept.")
+
+
+def _is_duplicate(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.IntegrityError) and (
+        getattr(exc, "sqlite_errorcode", None) in _UNIQUE_CODES
+    )
+
+
+def _text(name: str, value: datetime) -> str:
+    return _codec.instant_to_text(name, value)
+
+
+def _maybe_text(name: str, value: datetime | None) -> str | None:
+    return None if value is None else _text(name, value)
+
+
+class _SqliteUnit:
+    """The reads and writes of one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._c = connection
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._c.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
+
+    def _write(self, sql: str, params: Sequence[Any], duplicate: str | None = None) -> int:
+        try:
+            return self._c.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            if duplicate is not None and _is_duplicate(exc):
+                raise Conflict(duplicate) from exc
+            raise _storage_error(exc) from exc
+
+    def _appointments(self, where: str, params: Sequence[Any]) -> list[Appointment]:
+        rows = self._rows(f"{_SELECT} WHERE {where} ORDER BY start_at, id", params)
+        return [_codec.appointment_from_row(row, _codec.instant_from_text) for row in rows]
+
+    def get(self, appointment_id: str) -> Appointment | None:
+        found = self._appointments("id = ?", (appointment_id,))
+        return found[0] if found else None
+
+    def for_clinician(self, clinician_id: str, start: datetime, end: datetime) -> list[Appointment]:
+        return self._appointments(
+            "clinician_id = ? AND start_at < ? AND ? < end_at",
+            (clinician_id, _text("end", end), _text("start", start)),
+        )
+
+    def for_client(self, client_id: str) -> list[Appointment]:
+        return self._appointments("client_id = ?", (client_id,))
+
+    def pending(self) -> list[Appointment]:
+        return self._appointments("status = 'pending'", ())
+
+    def open_after(self, instant: datetime) -> list[Appointment]:
+        return self._appointments(
+            "status IN ('pending', 'booked') AND start_at > ?", (_text("instant", instant),)
+        )
+
+    def add(self, appointment: Appointment) -> None:
+        self._write(
+            _INSERT,
+            _codec.appointment_to_row(appointment, _text),
+            duplicate=f"An appointment with id {appointment.id!r} already exists.",
+        )
+
+    def replace(self, appointment: Appointment) -> None:
+        values = _codec.appointment_to_row(appointment, _text)
+        changed = self._write(_UPDATE, (*values[1:], appointment.id, appointment.version - 1))
+        if changed:
+            return
+        stored = self._rows("SELECT version FROM appointments WHERE id = ?", (appointment.id,))
+        if not stored:
+            raise NotFound(appointment.id)
+        raise Conflict(
+            f"Appointment {appointment.id!r} was changed by someone else (version "
+            f"{stored[0][0]}); reload it and try again."
+        )
+
+    def idempotent(self, client_id: str, key: str) -> tuple[str, str] | None:
+        rows = self._rows(
+            "SELECT fingerprint, appointment_id FROM idempotency_keys "
+            "WHERE client_id = ? AND key = ?",
+            (client_id, key),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def remember(self, client_id: str, key: str, fingerprint: str, appointment_id: str) -> None:
+        self._write(
+            "INSERT INTO idempotency_keys (client_id, key, fingerprint, appointment_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (client_id, key) DO UPDATE SET "
+            "fingerprint = excluded.fingerprint, appointment_id = excluded.appointment_id",
+            (client_id, key, fingerprint, appointment_id),
+        )
+
+    @staticmethod
+    def _outbox_values(item: OutboxItem) -> tuple[Any, ...]:
+        return (
+            item.id,
+            _codec.payload_kind(item.payload),
+            json.dumps(_codec.payload_to_dict(item.payload), sort_keys=True),
+            _text("created_at", item.created_at),
+            item.attempts,
+            item.uncertain,
+            _maybe_text("delivered_at", item.delivered_at),
+            item.failed,
+            item.last_error,
+        )
+
+    def add_outbox(self, item: OutboxItem) -> None:
+        self._write(
+            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            self._outbox_values(item),
+            duplicate=f"An outbox item with id {item.id!r} already exists.",
+        )
+
+    def outbox(self) -> list[OutboxItem]:
+        rows = self._rows(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox "  # noqa: S608  (constant column names)
+            "WHERE delivered_at IS NULL AND failed = 0 ORDER BY created_at, id"
+        )
+        return [self._outbox_item(row) for row in rows]
+
+    @staticmethod
+    def _outbox_item(row: Sequence[Any]) -> OutboxItem:
+        try:
+            payload = json.loads(row[2])
+        except ValueError as exc:
+            raise StorageError(f"Outbox item {row[0]!r} has a malformed payload.") from exc
+        return OutboxItem(
+            id=row[0],
+            payload=_codec.payload_from_dict(payload),
+            created_at=_codec.instant_from_text(row[3]),
+            attempts=int(row[4]),
+            uncertain=bool(row[5]),
+            delivered_at=None if row[6] is None else _codec.instant_from_text(row[6]),
+            failed=bool(row[7]),
+            last_error=row[8],
+        )
+
+    def update_outbox(self, item: OutboxItem) -> None:
+        self._write(
+            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, "
+            "created_at = excluded.created_at, attempts = excluded.attempts, "
+            "uncertain = excluded.uncertain, delivered_at = excluded.delivered_at, "
+            "failed = excluded.failed, last_error = excluded.last_error",
+            self._outbox_values(item),
+        )
+
+    @staticmethod
+    def _audit_entry(row: Sequence[Any]) -> AuditEntry:
+        return AuditEntry(
+            seq=int(row[0]),
+            at=datetime.fromisoformat(row[1]),
+            actor=row[2],
+            action=row[3],
+            outcome=row[4],
+            appointment_id=row[5],
+            error=row[6],
+            before=row[7],
+            after=row[8],
+            changes=_codec.changes_from_json(row[9]),
+            prev_hash=row[10],
+            hash=row[11],
+        )
+
+    def last_audit(self) -> AuditEntry | None:
+        rows = self._rows(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit ORDER BY position DESC LIMIT 1"  # noqa: S608
+        )
+        return self._audit_entry(rows[0]) if rows else None
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._write(
+            f"INSERT INTO audit ({_AUDIT_COLUMNS}) "  # noqa: S608  (constant column names)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.seq,
+                entry.at.isoformat(),  # exactly the text the entry's hash covers
+                entry.actor,
+                entry.action,
+                entry.outcome,
+                entry.appointment_id,
+                entry.error,
+                entry.before,
+                entry.after,
+                _codec.changes_to_json(entry.changes),
+                entry.prev_hash,
+                entry.hash,
+            ),
+            duplicate=f"The audit record already has an entry {entry.seq}; reload and retry.",
+        )
+
+    def audit(self) -> Sequence[AuditEntry]:
+        rows = self._rows(f"SELECT {_AUDIT_COLUMNS} FROM audit ORDER BY position")  # noqa: S608
+        return tuple(self._audit_entry(row) for row in rows)
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if any; the error that led here matters more than this one."""
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+
+
+def _is_memory(target: str, uri: bool) -> bool:
+    if target in {"", ":memory:"}:
+        return True
+    return uri and (target.startswith("file::memory:") or "mode=memory" in target)
+
+
+class SqliteStore:
+    """An appointment store in a SQLite database file (or ``":memory:"``).
+
+    *path_or_uri* is a file path or a ``file:`` URI (e.g. ``"file:app.db?mode=rwc"``).
+    *timeout* is how long a unit waits for another unit's write lock before it raises
+    :class:`~selfsched.errors.StorageError`. Safe to share between threads; several processes
+    may open the same file.
+    """
+
+    def __init__(self, path_or_uri: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self._target = os.fspath(path_or_uri)
+        self._uri = isinstance(path_or_uri, str) and path_or_uri.startswith("file:")
+        self._timeout = timeout
+        self._memory = _is_memory(self._target, self._uri)
+        self._ready = threading.Event()
+        self._setup_lock = threading.Lock()
+        self._shared: sqlite3.Connection | None = None
+        self._shared_lock = threading.RLock()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: the module issues no BEGIN of its own; units do.
+            return sqlite3.connect(
+                self._target,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self._uri,
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot open the SQLite database {self._target!r}: {exc}.") from exc
+
+    def _setup(self, connection: sqlite3.Connection) -> None:
+        """Create the tables (once per store) and check the stored schema version."""
+        if self._ready.is_set():
+            return
+        with self._setup_lock:
+            if self._ready.is_set():
+                return
+            try:
+                if not self._memory:
+                    # Readers never block the writer; a failure (e.g. a read-only medium) leaves
+                    # the rollback journal in place, which is also correct, only slower.
+                    connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA:
+                        connection.execute(statement)
+                    found = connection.execute("SELECT max(version) FROM schema_version")
+                    version = found.fetchone()[0]
+                    if version is None:
+                        connection.execute(
+                            "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                        )
+                    elif version > SCHEMA_VERSION:
+                        raise StorageError(
+                            f"The database {self._target!r} has schema version {version}, newer "
+                            f"than this selfsched understands ({SCHEMA_VERSION}); upgrade "
+                            f"selfsched."
+                        )
+                    connection.execute("COMMIT")
+                finally:
+                    _rollback(connection)
+            except sqlite3.Error as exc:
+                raise _storage_error(exc) from exc
+            self._ready.set()
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._memory:
+            with self._shared_lock:
+                if self._shared is None:
+                    self._shared = self._open()
+                yield self._shared
+            return
+        connection = self._open()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[_SqliteUnit]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed on normal exit, rolled back on error."""
+        with self._connection() as connection:
+            self._setup(connection)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"Could not start a unit of work on {self._target!r} within "
+                    f"{self._timeout} s ({exc}); another unit holds the database."
+                ) from exc
+            try:
+                yield _SqliteUnit(connection)
+            except BaseException:
+                _rollback(connection)
+                raise
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(connection)
+                raise _storage_error(exc) from exc
+
+    def close(self) -> None:
+        """Close the connection of an in-memory database (file databases hold none open)."""
+        with self._shared_lock:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
+                self._ready.clear()  # a new connection is a new, empty database
