@@ -386,3 +386,17 @@ def test_zone_behind_drops_empty_edge_days(capsys: pytest.CaptureFixture[str]) -
     header = next(line for line in out.splitlines() if line.startswith("Time"))
     assert "Tue Mar 03" == re.split(r"\s{2,}", header)[1]
     assert "06:00" == min(t for _, t in grid(out))
+
+
+def test_readme_example_prints_what_the_readme_says(capsys: pytest.CaptureFixture[str]) -> None:
+    """The usage example in README.md runs and prints exactly the output shown under it."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    shown = re.search(r"```text\n(.*?)```", section, re.DOTALL)
+    assert code is not None
+    assert shown is not None
+
+    exec(compile(code[1], "README.md", "exec"), {})  # noqa: S102  (our own README)
+
+    assert shown[1] == capsys.readouterr().out
