@@ -29,6 +29,7 @@ from selfsched.errors import (
     SelfschedError,
     SelfSchedulingDisabled,
     SlotUnavailable,
+    TransitionNotAllowed,
 )
 from selfsched.events import (
     AuditEntry,
@@ -315,7 +316,13 @@ class Scheduler:
             raise NotFound(appointment_id)
         return appointment
 
-    def _load(self, uow: UnitOfWork, appointment_id: str) -> Appointment:
+    def _load(
+        self, uow: UnitOfWork, appointment_id: str, actor: Actor | None = None
+    ) -> Appointment:
+        if isinstance(actor, ClientActor):
+            # Another client's appointment must look exactly like a missing one, so ids cannot
+            # be probed through the staff methods either.
+            return self._owned(uow, actor, appointment_id)
         appointment = uow.get(appointment_id)
         if appointment is None:
             raise NotFound(appointment_id)
@@ -665,9 +672,22 @@ class Scheduler:
         """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id)
+            appointment = self._load(uow, appointment_id, actor)
             self._decider(actor, appointment)
             self._expect(appointment, expected_version)
+            if appointment.status is AppointmentStatus.PENDING and self._is_due(appointment, now):
+                # Undecided at its start (or past its time-to-live): it has expired, even if the
+                # expiry sweep has not run yet. Approving it would book a past or stale time.
+                raise TransitionNotAllowed(
+                    "expired (undecided before its start or time-to-live)", Action.APPROVE
+                )
+            for name, value in (
+                ("location", location),
+                ("service code", service_code),
+                ("code modifier", code_modifier),
+            ):
+                if value is not None:
+                    emails.check_header(name, value)
             changed = requests.approve(
                 appointment,
                 at=now,
@@ -700,7 +720,7 @@ class Scheduler:
         """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id)
+            appointment = self._load(uow, appointment_id, actor)
             self._decider(actor, appointment)
             self._expect(appointment, expected_version)
             changed = requests.apply(appointment, Action.REJECT, at=now, by=actor_label(actor))
@@ -723,7 +743,7 @@ class Scheduler:
         """Change location, service code or code modifier of an open appointment (audited)."""
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id)
+            appointment = self._load(uow, appointment_id, actor)
             if not can_edit(actor, appointment):
                 raise PermissionDenied(
                     "Only the appointment's clinician or staff who may approve requests can "
@@ -756,7 +776,7 @@ class Scheduler:
         """The practice cancels a ``BOOKED`` appointment: it becomes ``CANCELLED``."""
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id)
+            appointment = self._load(uow, appointment_id, actor)
             if not can_edit(actor, appointment):
                 raise PermissionDenied(
                     "Only the appointment's clinician or staff who may approve requests can "
