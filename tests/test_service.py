@@ -5,6 +5,8 @@ its outbox items and its audit entry in one unit of work; a refusal writes only 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,7 +14,9 @@ from typing import Any
 import pytest
 
 from selfsched.errors import InvalidHeader, NotFound, SelfschedError, TransitionNotAllowed
+from selfsched.events import EmailMessage
 from selfsched.model import Appointment, AppointmentStatus
+from selfsched.service import DispatchReport
 from service_fixtures import (
     AS_ALICE,
     AS_BOB,
@@ -146,3 +150,91 @@ def test_approval_details_with_line_breaks_are_refused(field: str) -> None:
     refused_with_only_an_audit_entry(
         world, lambda: world.scheduler.approve(SCHEDULER, pending.id, **details), InvalidHeader
     )
+
+
+# -- expiry and dispatch under concurrency ---------------------------------------------------------
+
+
+def test_expiry_sweep_leaves_a_request_decided_meanwhile() -> None:
+    """A request the sweep listed as due but that changed before its turn (here Bob cancels his
+    while Alice's expiry email goes out) is left alone: the sweep finishes, expires the rest, and
+    records no refusal.
+
+    Regression: the sweep raised TransitionNotAllowed half-way and audited a refusal.
+    """
+    world = build(pending_ttl=timedelta(hours=48))
+    alices = request(world)
+    bobs = world.scheduler.book(AS_BOB, "c1", TUESDAY_SLOT)
+    world.clock.advance(timedelta(hours=48))
+    send = world.mailer.send
+
+    def send_then_bob_cancels(message: EmailMessage) -> None:
+        send(message)
+        if message.appointment_id == alices.id and bobs.id not in cancelled:
+            cancelled.append(bobs.id)
+            world.scheduler.cancel(AS_BOB, bobs.id, "Found another time")
+
+    cancelled: list[str] = []
+    world.mailer.send = send_then_bob_cancels  # type: ignore[method-assign]
+
+    expired = world.scheduler.expire_due()
+
+    assert [(alices.id, S.EXPIRED)] == [(a.id, a.status) for a in expired]
+    assert [S.EXPIRED, S.MISSED] == [a.status for a in world.store.appointments()]
+    assert ["ok"] * 4 == [e.outcome for e in world.store.audit_entries()]
+    assert [f"<{alices.id}.expired.v2@selfsched.invalid>"] == [
+        m.message_id for m in world.mailer.sent
+    ]
+
+
+def test_concurrent_dispatches_send_each_item_once() -> None:
+    """Two threads dispatching at once (two changes finishing together) send every email once.
+
+    Regression: both read the same waiting items and both sent them.
+    """
+    world = build(auto_dispatch=False)
+    first, second = request(world), world.scheduler.book(AS_BOB, "c1", TUESDAY_SLOT)
+    world.scheduler.approve(SCHEDULER, first.id)
+    world.scheduler.approve(SCHEDULER, second.id, location="Room 2")
+    inside = threading.Event()
+    send = world.mailer.send
+
+    def slow_first_send(message: EmailMessage) -> None:
+        if not inside.is_set():
+            inside.set()
+            time.sleep(0.2)  # the other thread's dispatch starts meanwhile
+        send(message)
+
+    world.mailer.send = slow_first_send  # type: ignore[method-assign]
+    one = threading.Thread(target=world.scheduler.dispatch)
+    one.start()
+    inside.wait()
+    two = threading.Thread(target=world.scheduler.dispatch)
+    two.start()
+    one.join()
+    two.join()
+
+    expected = [
+        "<appointment-1.approved.v2@selfsched.invalid>",
+        "<appointment-2.approved.v2@selfsched.invalid>",
+    ]
+    assert expected == [m.message_id for m in world.mailer.sent]
+
+
+def test_dispatch_from_inside_a_delivery_does_nothing() -> None:
+    """A mailer that calls back into dispatch gets an empty report and nothing goes twice."""
+    world = build(auto_dispatch=False)
+    world.scheduler.approve(SCHEDULER, request(world).id)
+    send = world.mailer.send
+    nested: list[DispatchReport] = []
+
+    def send_and_dispatch(message: EmailMessage) -> None:
+        send(message)
+        nested.append(world.scheduler.dispatch())
+
+    world.mailer.send = send_and_dispatch  # type: ignore[method-assign]
+
+    report = world.scheduler.dispatch()
+
+    assert (DispatchReport(delivered=1), [DispatchReport()]) == (report, nested)
+    assert 1 == len(world.mailer.sent)

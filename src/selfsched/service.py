@@ -12,6 +12,7 @@ change: the item stays in the outbox for :meth:`Scheduler.dispatch` to retry.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Final, TypeVar
@@ -193,6 +194,8 @@ class Scheduler:
         self.email_domain = email_domain
         self.auto_dispatch = auto_dispatch
         self.max_attempts = max_attempts
+        self._dispatch_lock = threading.RLock()
+        self._dispatching = False
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -884,7 +887,8 @@ class Scheduler:
         now = self._now()
         with self.store.unit_of_work() as uow:
             due = [a.id for a in uow.pending() if self._is_due(a, now)]
-        return [self._expire_one(actor, appointment_id) for appointment_id in due]
+        expired = [self._expire_one(actor, appointment_id) for appointment_id in due]
+        return [a for a in expired if a.status is AppointmentStatus.EXPIRED]
 
     def _is_due(self, appointment: Appointment, now: datetime) -> bool:
         if appointment.start <= now:
@@ -897,8 +901,10 @@ class Scheduler:
         )
 
     def _expire_one(self, actor: SystemActor, appointment_id: str) -> Appointment:
-        def body(uow: UnitOfWork, now: datetime) -> _Outcome:
+        def body(uow: UnitOfWork, now: datetime) -> _Outcome | Appointment:
             appointment = self._load(uow, appointment_id)
+            if appointment.status is not AppointmentStatus.PENDING:
+                return appointment  # decided or cancelled since the sweep listed it: leave it
             changed = requests.apply(appointment, Action.EXPIRE, at=now, by=actor_label(actor))
             uow.replace(changed)
             self._email(uow, EmailKind.EXPIRED, changed, now)
@@ -907,11 +913,26 @@ class Scheduler:
         return self._change(actor, Action.EXPIRE, appointment_id, body)
 
     def dispatch(self) -> DispatchReport:
-        """Deliver waiting emails and chart notes. Safe to call again; run one at a time.
+        """Deliver waiting emails and chart notes. Safe to call again, from any thread.
 
         A delivery that surely failed is retried on later calls up to ``max_attempts``; one whose
         outcome is unknown is sent again once, with the same Message-ID, then given up.
+
+        Dispatches of this scheduler run one at a time (a second caller waits for the first), so
+        two changes finishing together never send the same item twice. A dispatch started from
+        inside a delivery (a mailer or chart that calls back into the scheduler) does nothing;
+        what it would have sent waits for the next dispatch.
         """
+        with self._dispatch_lock:
+            if self._dispatching:
+                return DispatchReport()
+            self._dispatching = True
+            try:
+                return self._dispatch()
+            finally:
+                self._dispatching = False
+
+    def _dispatch(self) -> DispatchReport:
         with self.store.unit_of_work() as uow:
             waiting = uow.outbox()
         delivered = retrying = failed = 0
