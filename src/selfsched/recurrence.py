@@ -116,7 +116,10 @@ def _recurring(
     # Wall-time window, widened by a day either side: offsets never exceed a day.
     after = _time.local_wall(lo - length, z) - timedelta(days=1)
     before = _time.local_wall(hi, z) + timedelta(days=1)
+    # An EXDATE matches an occurrence by its local wall time or by its instant: the instant is
+    # what matches when the occurrence's wall time was skipped and moved past the gap.
     skipped = {e.astimezone(z).replace(tzinfo=None) for e in event.exdates}
+    skipped_at = {_time.ts(e) for e in event.exdates}
     try:
         walls = rule.between(after, before, inc=True)
     except (ValueError, IndexError, OverflowError) as exc:
@@ -127,9 +130,9 @@ def _recurring(
         ) from exc
     found: list[tuple[int, int]] = []
     for wall in walls:
-        if wall in skipped:
-            continue
         start = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
+        if wall in skipped or start in skipped_at:
+            continue
         end = start + length
         if start < hi and lo < end:
             found.append((start, end))
