@@ -182,6 +182,44 @@ def test_daily_occurrence_in_the_gap_uses_the_offset_before_it() -> None:
     assert expected == occurrences(event, NEW_YORK, posix(2025, 3, 8), posix(2025, 3, 11))
 
 
+@pytest.mark.parametrize(
+    "exdate",
+    [ny(2025, 3, 9, 2, 30), datetime(2025, 3, 9, 7, 30, tzinfo=UTC)],
+    ids=["as-written-02:30", "the-instant-07:30-utc"],
+)
+def test_exdate_removes_an_occurrence_moved_by_the_gap(exdate: datetime) -> None:
+    """The 9 March occurrence of a daily 02:30 event happens at 07:30 UTC; an EXDATE for it,
+    written as 02:30 New York or as that instant, removes it."""
+    event = CalendarEvent.recurring(
+        "FREQ=DAILY", start=ny(2025, 3, 8, 2, 30), end=ny(2025, 3, 8, 3, 0), exdates=[exdate]
+    )
+    expected = [
+        (posix(2025, 3, 8, 7, 30), posix(2025, 3, 8, 8)),
+        (posix(2025, 3, 10, 6, 30), posix(2025, 3, 10, 7)),
+    ]
+
+    assert expected == occurrences(event, NEW_YORK, posix(2025, 3, 8), posix(2025, 3, 11))
+
+
+@pytest.mark.parametrize(
+    "exdate",
+    [ny(2025, 11, 2, 1, 30), datetime(2025, 11, 2, 5, 30, tzinfo=UTC)],
+    ids=["as-written-01:30", "the-instant-05:30-utc"],
+)
+def test_exdate_removes_an_occurrence_in_the_fold(exdate: datetime) -> None:
+    """The 2 November occurrence of a daily 01:30 event (the first 01:30, 05:30 UTC) is removed
+    by an EXDATE written as 01:30 New York or as that instant."""
+    event = CalendarEvent.recurring(
+        "FREQ=DAILY", start=ny(2025, 11, 1, 1, 30), end=ny(2025, 11, 1, 2, 0), exdates=[exdate]
+    )
+    expected = [
+        (posix(2025, 11, 1, 5, 30), posix(2025, 11, 1, 6)),
+        (posix(2025, 11, 3, 6, 30), posix(2025, 11, 3, 7)),
+    ]
+
+    assert expected == occurrences(event, NEW_YORK, posix(2025, 11, 1), posix(2025, 11, 4))
+
+
 def test_daily_occurrence_in_the_fold_uses_its_first_instant() -> None:
     """A daily 01:30 event happens once on 2 November, at the first 01:30 (EDT, 05:30 UTC)."""
     event = CalendarEvent.recurring(
