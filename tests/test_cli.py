@@ -241,6 +241,22 @@ def test_unknown_zone_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    "now",
+    ["9999-12-31T00:00:00+00:00", "0001-01-01T00:00:00+00:00", "9998-12-30T00:00:00+00:00"],
+)
+def test_now_at_the_ends_of_the_calendar_is_refused(
+    capsys: pytest.CaptureFixture[str], now: str
+) -> None:
+    """A --now at the ends of datetime's range exits 2 with a message, not a traceback."""
+    status, out, err = run(capsys, "preview", "--now", now)
+
+    assert 2 == status
+    assert "" == out
+    assert err.startswith("selfsched: error: ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (("preview", "--now", "yesterday"), "is not an ISO 8601 date-time"),
@@ -400,3 +416,16 @@ def test_readme_example_prints_what_the_readme_says(capsys: pytest.CaptureFixtur
     exec(compile(code[1], "README.md", "exec"), {})  # noqa: S102  (our own README)
 
     assert shown[1] == capsys.readouterr().out
+
+
+def test_zone_keeps_mostly_covered_empty_days(capsys: pytest.CaptureFixture[str]) -> None:
+    """An edge date without slots stays when most of it is inside the days asked for."""
+    _, out, _ = run(
+        capsys, "preview", "--now", NOW, "--days", "5", "--zone", "Europe/London", *WIDE
+    )
+    _, howe, _ = run(
+        capsys, "preview", "--now", NOW, "--days", "1", "--zone", "Australia/Lord_Howe", *WIDE
+    )
+
+    assert "Sat Mar 07" in {day for day, _ in grid(out)}  # 19 of its 24 hours are asked for
+    assert {"Wed Mar 04"} == {day for day, _ in grid(howe)}  # Tue Mar 03 there: 8 hours, empty

@@ -22,7 +22,7 @@ import attrs
 
 from selfsched import _time
 from selfsched._demo import DEMO_CLINICIAN, DEMO_POLICY, demo_calendar
-from selfsched.errors import InvalidInput, NaiveDatetime, SelfschedError
+from selfsched.errors import InvalidInput, InvalidRange, NaiveDatetime, SelfschedError
 from selfsched.model import Clinician, ClinicianCalendar, Weekday
 from selfsched.slots import Slot, available_slots
 
@@ -145,8 +145,14 @@ def _preview(args: argparse.Namespace, out: TextIO) -> int:
     now = _system_now() if args.now is None else _aware(args.now)
     display = None if args.zone is None else _time.zone(args.zone)
     zone = DEMO_CLINICIAN.tz
-    first_day = now.astimezone(zone).date() + timedelta(days=1)
-    last_day = first_day + timedelta(days=args.days - 1)
+    try:
+        first_day = now.astimezone(zone).date() + timedelta(days=1)
+        last_day = first_day + timedelta(days=args.days - 1)
+    except OverflowError:
+        raise InvalidRange(
+            f"--now {now.isoformat()} leaves no days to show before the calendar ends; "
+            f"give a date between the years 2 and 9998."
+        ) from None
     calendar = demo_calendar(first_day)
     policy = DEMO_POLICY if args.grid is None else attrs.evolve(DEMO_POLICY, grid_minutes=args.grid)
     slots = available_slots(calendar, policy, first_day=first_day, last_day=last_day, now=now)
@@ -173,15 +179,19 @@ def _columns(
 ) -> list[date]:
     """The viewer's dates that the clinician's days overlap, less empty ones at either edge.
 
-    In the clinician's own zone these are exactly the days asked for, slots or not.
+    An edge date stays if it has a slot or if at least half of it lies inside the clinician's
+    days, so the clinician's own zone shows exactly the days asked for, slots or not.
     """
     lo = _time.start_of_day(first_day, clinic)
-    hi = _time.start_of_day(last_day + timedelta(days=1), clinic) - 1
-    first, last = (_time.local_wall(s, shown).date() for s in (lo, hi))
+    hi = _time.start_of_day(last_day + timedelta(days=1), clinic)
+    first, last = (_time.local_wall(s, shown).date() for s in (lo, hi - 1))
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
     def keep(day: date) -> bool:
-        return day in used or first_day <= day <= last_day
+        start = _time.start_of_day(day, shown)
+        end = _time.start_of_day(day + timedelta(days=1), shown)
+        inside = min(end, hi) - max(start, lo)
+        return day in used or 2 * inside >= end - start
 
     while days and not keep(days[0]):
         days.pop(0)
