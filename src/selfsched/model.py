@@ -493,6 +493,7 @@ class Appointment:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Whether ``[self.start, self.end)`` and ``[start, end)`` share an instant."""
+        start, end = _time.to_utc("start", start), _time.to_utc("end", end)
         return self.start < end and start < self.end
 
 
