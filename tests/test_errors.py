@@ -151,6 +151,8 @@ NAIVE_CASES: dict[str, tuple[str, Call]] = {
     "appointment start": ("start", lambda: appointment(start=NAIVE)),
     "appointment end": ("end", lambda: appointment(end=NAIVE)),
     "appointment created_at": ("created_at", lambda: appointment(created_at=NAIVE)),
+    "Appointment.overlaps start": ("start", lambda: appointment().overlaps(NAIVE, LATER)),
+    "Appointment.overlaps end": ("end", lambda: appointment().overlaps(AWARE, NAIVE)),
     "one_off start": ("start", lambda: CalendarEvent.one_off(NAIVE, LATER)),
     "one_off end": ("end", lambda: CalendarEvent.one_off(AWARE, NAIVE)),
     "recurring start": (
