@@ -65,21 +65,22 @@ def optional_utc(name: str, value: object) -> datetime | None:
     return None if value is None else to_utc(name, value)
 
 
+_SECOND = timedelta(seconds=1)
+
+
 def ts(instant: datetime) -> int:
-    """Integer POSIX seconds of an aware instant, rounded down."""
-    seconds = int(instant.timestamp())
-    return seconds - 1 if instant.microsecond and seconds > instant.timestamp() else seconds
+    """Integer POSIX seconds of an aware instant, rounded down (exact: no float on the way)."""
+    return (instant - EPOCH) // _SECOND
 
 
 def ts_ceil(instant: datetime) -> int:
     """Integer POSIX seconds of an aware instant, rounded up (for the end of a busy interval)."""
-    seconds = ts(instant)
-    return seconds + 1 if instant.microsecond else seconds
+    return -((EPOCH - instant) // _SECOND)
 
 
 def from_ts(seconds: int) -> datetime:
     """The UTC datetime for integer POSIX seconds."""
-    return EPOCH + timedelta(seconds=seconds)
+    return EPOCH + timedelta(0, seconds)
 
 
 def wall_instants(wall: datetime, z: tzinfo) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ the next, in the clinician's zone (23 or 25 hours on DST days).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable
@@ -81,6 +82,64 @@ def _compiled(rule: str, dtstart: datetime, zone_key: str) -> rrule:
     return parsed
 
 
+class _Expansion:
+    """One rule's occurrences over the widest wall-time window asked for so far.
+
+    Expanding an RRULE with dateutil costs microseconds per occurrence and restarts from the
+    first occurrence on every call; the slot calculator asks the same rules about overlapping
+    windows on every page load. The occurrences depend only on the rule text, the first wall time
+    and the zone, so they are kept (with their instants) and sliced for narrower windows. A
+    window that overlaps the kept one widens it; a disjoint one replaces it. Updates replace one
+    immutable snapshot, so concurrent readers never see a half-built state.
+    """
+
+    __slots__ = ("rule", "state", "zone")
+
+    def __init__(self, rule: rrule, z: tzinfo) -> None:
+        self.rule = rule
+        self.zone = z
+        self.state: tuple[datetime, datetime, list[datetime], list[int]] | None = None
+
+    def between(self, after: datetime, before: datetime) -> tuple[list[datetime], list[int]]:
+        """Occurrence wall times in ``[after, before]`` and their instants (``fold=0``)."""
+        state = self.state
+        if state is None or after < state[0] or before > state[1]:
+            lo, hi = after, before
+            if state is not None and after <= state[1] and state[0] <= before:
+                lo, hi = min(after, state[0]), max(before, state[1])
+            z = self.zone
+            walls = self.rule.between(lo, hi, inc=True)
+            starts = [int(w.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp()) for w in walls]
+            if _keep(len(walls), 0 if self.state is None else len(self.state[2])):
+                self.state = (lo, hi, walls, starts)
+            state = (lo, hi, walls, starts)
+        walls, starts = state[2], state[3]
+        i = bisect.bisect_left(walls, after)
+        j = bisect.bisect_right(walls, before)
+        return walls[i:j], starts[i:j]
+
+
+# Kept occurrences across all rules; past this many the memo starts afresh (bounded memory).
+_KEEP_AT_MOST = 200_000
+_kept = [0]
+
+
+def _keep(count: int, replaced: int) -> bool:
+    """Whether to keep *count* new occurrences (replacing *replaced*) within the bound."""
+    if count > _KEEP_AT_MOST // 16:
+        return False
+    _kept[0] += count - replaced
+    if _kept[0] > _KEEP_AT_MOST:
+        _expansion.cache_clear()
+        _kept[0] = count
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _expansion(rule: str, dtstart: datetime, zone_key: str, z: tzinfo) -> _Expansion:
+    return _Expansion(_compiled(rule, dtstart, zone_key), z)
+
+
 def validate_rule(text: object) -> str:
     """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed."""
     rule = _check_text(text)
@@ -112,31 +171,29 @@ def _recurring(
     assert event.rrule is not None  # noqa: S101
     key = str(getattr(z, "key", "UTC"))
     dtstart = event.start.astimezone(z).replace(tzinfo=None)
-    rule = _compiled(event.rrule, dtstart, key)
+    expansion = _expansion(event.rrule, dtstart, key, z)
     # Wall-time window, widened by a day either side: offsets never exceed a day.
     after = _time.local_wall(lo - length, z) - timedelta(days=1)
     before = _time.local_wall(hi, z) + timedelta(days=1)
-    # An EXDATE matches an occurrence by its local wall time or by its instant: the instant is
-    # what matches when the occurrence's wall time was skipped and moved past the gap.
-    skipped = {e.astimezone(z).replace(tzinfo=None) for e in event.exdates}
-    skipped_at = {_time.ts(e) for e in event.exdates}
     try:
-        walls = rule.between(after, before, inc=True)
+        walls, starts = expansion.between(after, before)
     except (ValueError, IndexError, OverflowError) as exc:
         # dateutil accepts some rules it cannot expand, e.g. 'FREQ=MONTHLY;BYDAY=+8MO'.
         raise InvalidRecurrence(
             f"RRULE {event.rrule!r} of event {event.title or event.id!r} cannot be expanded "
             f"({exc}); check its BY* values against RFC 5545."
         ) from exc
-    found: list[tuple[int, int]] = []
-    for wall in walls:
-        start = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
-        if wall in skipped or start in skipped_at:
-            continue
-        end = start + length
-        if start < hi and lo < end:
-            found.append((start, end))
-    return found
+    if event.exdates:
+        # An EXDATE matches an occurrence by its wall time or by its instant: the instant is what
+        # matches when the occurrence's wall time was skipped and moved past a spring-forward gap.
+        skipped = {e.astimezone(z).replace(tzinfo=None) for e in event.exdates}
+        skipped_at = {_time.ts(e) for e in event.exdates}
+        starts = [
+            s
+            for wall, s in zip(walls, starts, strict=True)
+            if wall not in skipped and s not in skipped_at
+        ]
+    return [(s, s + length) for s in starts if s < hi and lo < s + length]
 
 
 def busy_intervals(
