@@ -191,6 +191,11 @@ def _parse_time(value: time | str, name: str) -> time:
         raise InvalidRange(f"{name}={value!r} is not a time; write it as 'HH:MM', e.g. '09:00'.")
     hour, minute = int(match[1]), int(match[2])
     if hour == 24 and minute == 0:
+        if name == "start":
+            raise InvalidRange(
+                f"start={value!r}: '24:00' is the end of the day; a range starting at midnight "
+                f"starts at '00:00'."
+            )
         return time(0)
     if hour > 23 or minute > 59:
         raise InvalidRange(f"{name}={value!r} is not a time of day.")
