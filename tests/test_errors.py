@@ -324,6 +324,10 @@ def test_end_not_after_start_is_invalid_range(call: Call, message: str) -> None:
 MALFORMED_RANGES: dict[str, tuple[Call, str]] = {
     "not a time": (lambda: TimeRange("9am", "17:00"), "start='9am' is not a time"),
     "hour 25": (lambda: TimeRange("09:00", "25:00"), "end='25:00' is not a time of day"),
+    "starting at 24:00": (
+        lambda: TimeRange.parse("24:00-24:00"),
+        "start='24:00': '24:00' is the end of the day",
+    ),
     "no dash": (lambda: TimeRange.parse("0900"), "'0900' is not a range"),
     "not a pair": (
         lambda: WorkHours({Weekday.MONDAY: [("09:00", "10:00", "11:00")]}),
