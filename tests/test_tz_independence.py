@@ -49,6 +49,7 @@ def machine_zone() -> Iterator[SetZone]:
     before = os.environ.get("TZ")
 
     def set_zone(key: str) -> None:
+        """Make *key* the process's local zone."""
         os.environ["TZ"] = key
         time.tzset()
 
