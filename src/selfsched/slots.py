@@ -238,7 +238,7 @@ def _gather(
     z: tzinfo,
     lo: int,
     hi: int,
-    now: int,
+    now: datetime,
     client_id: str | None,
     client_appointments: Iterable[Appointment],
 ) -> _Inputs:
@@ -274,7 +274,7 @@ def _gather(
     client_open = 0
     for a in _client_appointments(calendar, client_id, client_appointments):
         s, e = _time.ts(a.start), _time.ts_ceil(a.end)
-        if s > now:
+        if a.start > now:  # exact: `now` usually has microseconds
             client_open += 1
         if s < hi and lo < e:
             by_reason[Reason.CLIENT_OVERLAP].append((s, e))
@@ -304,6 +304,9 @@ def _window(first_day: date, last_day: date) -> None:
         )
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
 @attrs.frozen
 class _Run:
     """Candidates for a window and the inputs needed to judge them."""
@@ -313,8 +316,11 @@ class _Run:
     length: int
     inputs: _Inputs
     now: int
+    """``now`` rounded up to a whole second: an integer start is before ``now`` iff before this."""
     notice_end: int
+    """``now + min_notice``, rounded up (the same reasoning)."""
     horizon_end: int
+    """``now + horizon``, rounded down: an integer start is after it iff after this."""
 
 
 def _prepare(
@@ -327,7 +333,8 @@ def _prepare(
     client_appointments: Iterable[Appointment],
 ) -> _Run:
     _window(first_day, last_day)
-    now_s = _time.ts(_time.to_utc("now", now))
+    now_utc = _time.to_utc("now", now)
+    now_us = (now_utc - _time.EPOCH) // _MICROSECOND
     clinician = calendar.clinician
     z = clinician.tz
     length = clinician.service_minutes * 60
@@ -340,15 +347,15 @@ def _prepare(
         day_of.extend([day] * len(found))
     lo = _time.start_of_day(first_day, z)
     hi = _time.start_of_day(last_day + timedelta(days=1), z)
-    inputs = _gather(calendar, policy, z, lo, hi, now_s, client_id, client_appointments)
+    inputs = _gather(calendar, policy, z, lo, hi, now_utc, client_id, client_appointments)
     return _Run(
         starts=starts,
         day_of=day_of,
         length=length,
         inputs=inputs,
-        now=now_s,
-        notice_end=now_s + int(policy.min_notice.total_seconds()),
-        horizon_end=now_s + int(policy.horizon.total_seconds()),
+        now=-(-now_us // 1_000_000),
+        notice_end=-(-(now_us + policy.min_notice // _MICROSECOND) // 1_000_000),
+        horizon_end=(now_us + policy.horizon // _MICROSECOND) // 1_000_000,
     )
 
 
