@@ -1,0 +1,1 @@
+"""The adapter tests: one store contract for every backend, SMTP against a real server."""
