@@ -624,7 +624,12 @@ def test_explain_gives_every_reason() -> None:
 
 
 def test_explain_and_the_client_view_agree() -> None:
-    """The staff view offers the same slots as the client view, available in the same places."""
+    """Both views offer the same slots, available in the same places.
+
+    50-minute slots on the half hour, 09:00-17:00: a booking 10:00-10:50 and a request
+    15:00-15:50, each followed by a 10-minute buffer, and an event 13:00-14:00. The buffers end
+    exactly at 11:00 and 16:00, so those slots stay available.
+    """
     cal = calendar(
         clinician("09:00-17:00", minutes=50),
         events=[CalendarEvent.one_off(ny(13), ny(14))],
@@ -634,12 +639,29 @@ def test_explain_and_the_client_view_agree() -> None:
         ],
     )
     policy = ApprovalPolicy(grid_minutes=30, buffer_after=timedelta(minutes=10), daily_max=5)
-    client_view = available_slots(cal, policy, first_day=MONDAY, last_day=TUESDAY, now=ny(8))
-    staff_view = explain(cal, policy, first_day=MONDAY, last_day=TUESDAY, now=ny(8))
+    free, taken = True, False
+    expected = [
+        ("09:00", free),
+        ("09:30", taken),
+        ("10:00", taken),
+        ("10:30", taken),
+        ("11:00", free),
+        ("11:30", free),
+        ("12:00", free),
+        ("12:30", taken),
+        ("13:00", taken),
+        ("13:30", taken),
+        ("14:00", free),
+        ("14:30", taken),
+        ("15:00", taken),
+        ("15:30", taken),
+        ("16:00", free),
+    ]
 
-    expected = [(s.start, s.end, s.available) for s in staff_view]
+    client_view = offered(cal, policy)
+    staff_view = [(when, not why) for when, why in reasons(cal, policy).items()]
 
-    assert expected == [(s.start, s.end, s.available) for s in client_view]
+    assert (expected, expected) == (client_view, staff_view)
 
 
 def test_client_slot_carries_no_reason() -> None:
@@ -703,11 +725,15 @@ def test_check_slot_that_does_not_fit_the_range() -> None:
 
 def test_check_slot_accepts_any_zone_for_the_same_instant() -> None:
     """13:00 UTC is 09:00 in New York: the same slot, whichever zone the caller uses."""
-    expected = check_slot(calendar(), HOUR_GRID, ny(9), now=NOW)
+    start = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
+    expected = SlotCheck(start, start + timedelta(hours=1), NOTHING)
+    as_london = start.astimezone(ZoneInfo("Europe/London"))
 
-    actual = check_slot(calendar(), HOUR_GRID, datetime(2025, 6, 2, 13, 0, tzinfo=UTC), now=NOW)
-
-    assert expected == actual
+    assert (expected, expected, expected) == (
+        check_slot(calendar(), HOUR_GRID, ny(9), now=NOW),
+        check_slot(calendar(), HOUR_GRID, start, now=NOW),
+        check_slot(calendar(), HOUR_GRID, as_london, now=NOW),
+    )
 
 
 def test_check_slot_client_overlap() -> None:
