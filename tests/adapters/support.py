@@ -6,10 +6,13 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from selfsched import (
+    Appointment,
+    AppointmentStatus,
     ApprovalPolicy,
     CalendarEvent,
     Client,
@@ -19,6 +22,7 @@ from selfsched import (
     SchedulingMode,
     WorkHours,
 )
+from selfsched.events import AuditEntry, ChartNote, EmailKind, EmailMessage, OutboxItem
 from selfsched.ports import AppointmentStore, Mailer
 from selfsched.testing import FixedClock, InMemoryDirectory, RecordingChart
 
@@ -27,6 +31,63 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SLOT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 """Wednesday 10:00 UTC: inside work hours, on the grid, past the notice, inside the horizon."""
 HOUR = timedelta(hours=1)
+NEW_YORK = ZoneInfo("America/New_York")
+"""A zone with an offset, for instants given outside UTC."""
+
+
+def appointment(
+    appointment_id: str = "a-1",
+    *,
+    start: datetime = SLOT,
+    minutes: int = 50,
+    clinician_id: str = "dr-a",
+    client_id: str = "client-1",
+    status: AppointmentStatus = AppointmentStatus.PENDING,
+    **fields: object,
+) -> Appointment:
+    """An appointment with sensible defaults."""
+    return Appointment(
+        id=appointment_id,
+        client_id=client_id,
+        clinician_id=clinician_id,
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        status=status,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def email_item(item_id: str, created_at: datetime = NOW) -> OutboxItem:
+    """An outbox item carrying an email."""
+    message = EmailMessage(
+        message_id=f"<{item_id}.approved.v2@clinic.example.test>",
+        kind=EmailKind.APPROVED,
+        appointment_id="a-1",
+        to="client-1@example.test",
+        subject="Your appointment request was approved",
+        text="Wednesday, March 4, 2026 at 10:00 AM — Dr. Ada, Main office",
+        html="<p>Wednesday, March 4, 2026 at 10:00&nbsp;AM &mdash; Dr. Ada</p>",
+    )
+    return OutboxItem(id=item_id, payload=message, created_at=created_at)
+
+
+def note_item(item_id: str, created_at: datetime = NOW) -> OutboxItem:
+    """An outbox item carrying a chart note (created in New York time)."""
+    note = ChartNote(
+        note_id=f"note-{item_id}",
+        client_id="client-1",
+        appointment_id="a-1",
+        title="Appointment Cancellation Note",
+        text="Reason given by the client: a fever — 38.5 °C",
+        created_at=created_at.astimezone(NEW_YORK),
+        late=True,
+    )
+    return OutboxItem(id=item_id, payload=note, created_at=created_at)
+
+
+def draft(action: str, at_: datetime = NOW, **fields: object) -> AuditEntry:
+    """An unchained audit entry."""
+    return AuditEntry(seq=0, at=at_, actor="client:client-1", action=action, outcome="ok", **fields)  # type: ignore[arg-type]
 
 
 # -- a scheduler world ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -28,76 +27,27 @@ from selfsched.errors import (
     StorageError,
 )
 from selfsched.events import (
-    AuditEntry,
     ChartNote,
-    EmailKind,
     EmailMessage,
-    OutboxItem,
     chain,
     verify_chain,
 )
 from selfsched.ports import AppointmentStore
 
 from .conftest import SHARED_BACKENDS, StoreFactory
-from .support import HOUR, NOW, SLOT, at, make_world, race
-
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-def appointment(
-    appointment_id: str = "a-1",
-    *,
-    start: datetime = SLOT,
-    minutes: int = 50,
-    clinician_id: str = "dr-a",
-    client_id: str = "client-1",
-    status: AppointmentStatus = AppointmentStatus.PENDING,
-    **fields: object,
-) -> Appointment:
-    """An appointment with sensible defaults."""
-    return Appointment(
-        id=appointment_id,
-        client_id=client_id,
-        clinician_id=clinician_id,
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        status=status,
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def email_item(item_id: str, created_at: datetime = NOW) -> OutboxItem:
-    """An outbox item carrying an email."""
-    message = EmailMessage(
-        message_id=f"<{item_id}.approved.v2@clinic.example.test>",
-        kind=EmailKind.APPROVED,
-        appointment_id="a-1",
-        to="client-1@example.test",
-        subject="Your appointment request was approved",
-        text="Wednesday, March 4, 2026 at 10:00 AM — Dr. Ada, Main office",
-        html="<p>Wednesday, March 4, 2026 at 10:00&nbsp;AM &mdash; Dr. Ada</p>",
-    )
-    return OutboxItem(id=item_id, payload=message, created_at=created_at)
-
-
-def note_item(item_id: str, created_at: datetime = NOW) -> OutboxItem:
-    """An outbox item carrying a chart note (created in New York time)."""
-    note = ChartNote(
-        note_id=f"note-{item_id}",
-        client_id="client-1",
-        appointment_id="a-1",
-        title="Appointment Cancellation Note",
-        text="Reason given by the client: a fever — 38.5 °C",
-        created_at=created_at.astimezone(NEW_YORK),
-        late=True,
-    )
-    return OutboxItem(id=item_id, payload=note, created_at=created_at)
-
-
-def draft(action: str, at_: datetime = NOW, **fields: object) -> AuditEntry:
-    """An unchained audit entry."""
-    return AuditEntry(seq=0, at=at_, actor="client:client-1", action=action, outcome="ok", **fields)  # type: ignore[arg-type]
-
+from .support import (
+    HOUR,
+    NEW_YORK,
+    NOW,
+    SLOT,
+    appointment,
+    at,
+    draft,
+    email_item,
+    make_world,
+    note_item,
+    race,
+)
 
 # -- units of work --------------------------------------------------------------------------------
 
