@@ -719,13 +719,21 @@ class Scheduler:
     ) -> Appointment:
         """Reject a ``PENDING`` request or a self-booked ``BOOKED`` appointment; email the client.
 
-        The email says it was not approved and to call the clinician or the clinic.
+        The email says it was not approved and to call the clinician or the clinic. A request
+        past its start (or time-to-live) has expired and can no longer be rejected, as it can
+        no longer be approved: :meth:`expire_due` gives it its final state and email.
         """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             appointment = self._load(uow, appointment_id, actor)
             self._decider(actor, appointment)
             self._expect(appointment, expected_version)
+            if appointment.status is AppointmentStatus.PENDING and self._is_due(appointment, now):
+                # Undecided at its start: it is EXPIRED (SPEC §3), not REJECTED, even if the
+                # expiry sweep has not run yet; the client gets the expiry email, not this one.
+                raise TransitionNotAllowed(
+                    "expired (undecided before its start or time-to-live)", Action.REJECT
+                )
             changed = requests.apply(appointment, Action.REJECT, at=now, by=actor_label(actor))
             uow.replace(changed)
             self._email(uow, EmailKind.REJECTED, changed, now)
