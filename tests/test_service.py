@@ -1687,6 +1687,29 @@ def test_an_expired_request_reopens_its_time() -> None:
     assert S.PENDING == world.scheduler.book(AS_BOB, "c1", SLOT).status
 
 
+def test_one_request_that_cannot_expire_does_not_stop_the_sweep() -> None:
+    """Alice's address turned malformed, so her expiry email cannot be queued: her request is
+    audited as refused and left PENDING, and Bob's still expires.
+
+    Regression: the sweep stopped at the first failure, so no later request ever expired.
+    """
+    world = build()
+    request(world)
+    bobs = world.scheduler.book(AS_BOB, "c1", TUESDAY_SLOT)
+    world.directory.clients["alice"] = attrs.evolve(
+        world.directory.clients["alice"], email="alice@example.org\r\nBcc: x@example.org"
+    )
+    world.clock.set(TUESDAY_SLOT)
+
+    expired = world.scheduler.expire_due()
+
+    assert [bobs.id] == [a.id for a in expired]
+    assert [S.PENDING, S.EXPIRED] == [a.status for a in world.store.appointments()]
+    assert [("refused", "InvalidHeader"), ("ok", None)] == [
+        (e.outcome, e.error) for e in world.store.audit_entries()[2:]
+    ]
+
+
 @pytest.mark.parametrize("actor", [SCHEDULER, AS_RIVERA, AS_ALICE])
 def test_only_the_system_expires(actor: Actor) -> None:
     """People decide requests; expiry is the system's, and anyone else is refused."""

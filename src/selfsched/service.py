@@ -886,7 +886,12 @@ class Scheduler:
     # -- system -----------------------------------------------------------------------------------
 
     def expire_due(self, actor: Actor | None = None) -> list[Appointment]:
-        """Expire undecided requests whose start (or time-to-live) has passed; email the clients."""
+        """Expire undecided requests whose start (or time-to-live) has passed; email the clients.
+
+        Returns the requests expired now. One that cannot be expired (e.g. its client's email
+        address is malformed) is audited as refused and left for a later sweep; the rest still
+        expire.
+        """
         actor = actor if actor is not None else SystemActor()
         if not isinstance(actor, SystemActor):
             exc = PermissionDenied("Only the system expires requests.")
@@ -895,8 +900,15 @@ class Scheduler:
         now = self._now()
         with self.store.unit_of_work() as uow:
             due = [a.id for a in uow.pending() if self._is_due(a, now)]
-        expired = [self._expire_one(actor, appointment_id) for appointment_id in due]
-        return [a for a in expired if a.status is AppointmentStatus.EXPIRED]
+        expired: list[Appointment] = []
+        for appointment_id in due:
+            try:
+                appointment = self._expire_one(actor, appointment_id)
+            except SelfschedError:
+                continue  # audited as refused by _change; one bad row must not stop the sweep
+            if appointment.status is AppointmentStatus.EXPIRED:
+                expired.append(appointment)
+        return expired
 
     def _is_due(self, appointment: Appointment, now: datetime) -> bool:
         if appointment.start <= now:
