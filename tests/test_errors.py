@@ -581,17 +581,40 @@ def test_malformed_rrule_is_invalid_recurrence(rule: object) -> None:
 
 
 def test_rule_dateutil_cannot_expand_is_invalid_recurrence() -> None:
-    """dateutil parses 'FREQ=MONTHLY;BYDAY=+8MO' but fails expanding it: still InvalidRecurrence."""
-    event = CalendarEvent.recurring(
-        "FREQ=MONTHLY;BYDAY=+8MO", start=AWARE, end=LATER, title="Impossible"
-    )
-    calendar = ClinicianCalendar(clinician=CLINICIAN, events=[event])
-
+    """dateutil parses 'FREQ=MONTHLY;BYDAY=+8MO' but fails expanding it: refused when built."""
     with pytest.raises(InvalidRecurrence) as caught:
-        available_slots(calendar, POLICY, first_day=MONDAY, last_day=MONDAY, now=NOW)
+        CalendarEvent.recurring(
+            "FREQ=MONTHLY;BYDAY=+8MO", start=AWARE, end=LATER, title="Impossible"
+        )
 
-    expected = "RRULE 'FREQ=MONTHLY;BYDAY=+8MO' of event 'Impossible' cannot be expanded"
+    expected = "RRULE 'FREQ=MONTHLY;BYDAY=+8MO' cannot be expanded"
     assert expected == str(caught.value)[: len(expected)]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=MONTHLY;BYDAY=+6MO",
+        "FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31;COUNT=2",
+        "FREQ=WEEKLY;BYMONTH=9;BYMONTHDAY=31;UNTIL=20301231",
+    ],
+)
+def test_rule_that_never_occurs_is_refused_when_built(rule: str) -> None:
+    """A rule with no occurrence at all is refused at once, not scanned to year 9999 per listing."""
+    with pytest.raises(InvalidRecurrence) as caught:
+        CalendarEvent.recurring(rule, start=AWARE, end=LATER)
+
+    assert "never produces an occurrence" in str(caught.value)
+
+
+def test_rare_but_possible_rule_is_accepted() -> None:
+    """29 February on a Monday happens (every few decades): such a rule is kept."""
+    event = CalendarEvent.recurring(
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", start=AWARE, end=LATER
+    )
+
+    assert "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO" == event.rrule
 
 
 # -- off the grid ---------------------------------------------------------------------------------

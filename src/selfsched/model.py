@@ -376,7 +376,7 @@ class CalendarEvent:
         if self.kind is EventKind.RECURRING:
             from selfsched.recurrence import validate_rule  # noqa: PLC0415  (cycle)
 
-            object.__setattr__(self, "rrule", validate_rule(self.rrule))
+            object.__setattr__(self, "rrule", validate_rule(self.rrule, self.start))
 
     @classmethod
     def one_off(

@@ -16,7 +16,7 @@ import bisect
 import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import MAXYEAR, UTC, datetime, timedelta, tzinfo
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -140,10 +140,49 @@ def _expansion(rule: str, dtstart: datetime, zone_key: str, z: tzinfo) -> _Expan
     return _Expansion(_compiled(rule, dtstart, zone_key), z)
 
 
-def validate_rule(text: object) -> str:
-    """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed."""
+_CYCLE_YEARS = 400
+"""The Gregorian calendar repeats every 400 years, weekdays and leap days included."""
+
+
+def _never_occurs(rule: rrule, first: datetime, interval: int) -> bool:
+    """Whether a rule's pattern yields no occurrence at all, decided in bounded time.
+
+    dateutil checks COUNT and UNTIL only when a period yields an occurrence, so a rule that can
+    never match (``BYMONTH=2;BYMONTHDAY=30``) scans every period up to the year 9999, seconds per
+    call. The pattern without COUNT/UNTIL repeats every ``400 * INTERVAL`` years, so it is probed
+    from a first occurrence moved forward by whole cycles, close enough to 9999 that the scan ends
+    after one or two cycles. A rule whose cycle does not fit is not probed.
+    """
+    cycle = _CYCLE_YEARS * interval
+    shifts = (MAXYEAR - cycle - first.year) // cycle
+    if shifts < 0:
+        return False
+    probe = rule.replace(
+        dtstart=first.replace(year=first.year + shifts * cycle), count=None, until=None
+    )
+    return next(iter(probe), None) is None
+
+
+def validate_rule(text: object, first: datetime | None = None) -> str:
+    """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed.
+
+    With *first*, the first occurrence's wall time, also refuse a rule that never occurs.
+    """
     rule = _check_text(text)
-    _compiled(rule, datetime(2000, 1, 3, 9), "UTC")  # noqa: DTZ001  (dateutil wants a naive wall time)
+    wall = first.replace(tzinfo=None) if first is not None else datetime(2000, 1, 3, 9)  # noqa: DTZ001  (dateutil wants a naive wall time)
+    compiled = _compiled(rule, wall, "UTC")
+    interval = int(dict(p.partition("=")[::2] for p in rule.upper().split(";")).get("INTERVAL", 1))
+    try:
+        never = first is not None and _never_occurs(compiled, wall, interval)
+    except (ValueError, IndexError, OverflowError) as exc:
+        raise InvalidRecurrence(
+            f"RRULE {rule!r} cannot be expanded ({exc}); check its BY... parts."
+        ) from exc
+    if never:
+        raise InvalidRecurrence(
+            f"RRULE {rule!r} never produces an occurrence (e.g. the 30th of February); check its "
+            f"BY... parts."
+        )
     return rule
 
 
