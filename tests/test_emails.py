@@ -1,7 +1,5 @@
 """Client emails: minimal content in the client's zone, plain text and HTML, safe headers."""
 
-# ruff: noqa: SIM300  (STYLE.md: tests read `expected == actual`)
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,8 +1,6 @@
 """Effect records and the hash-chained audit record: editing, removing, inserting or reordering an
 entry is detected."""
 
-# ruff: noqa: SIM300  (STYLE.md: tests read `expected == actual`)
-
 from __future__ import annotations
 
 import hashlib

@@ -1,7 +1,5 @@
 """The in-memory store: units of work that keep everything or nothing, versions, queries."""
 
-# ruff: noqa: SIM300  (STYLE.md: tests read `expected == actual`)
-
 from __future__ import annotations
 
 import threading

@@ -1,7 +1,5 @@
 """Who may do what: actors, roles, the approval checkbox, and who may switch it."""
 
-# ruff: noqa: SIM300  (STYLE.md: tests read `expected == actual`)
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,7 +1,5 @@
 """The request state machine: the transition table itself, and the pure transition functions."""
 
-# ruff: noqa: SIM300  (STYLE.md: tests read `expected == actual`)
-
 from __future__ import annotations
 
 from collections import deque
@@ -200,6 +198,21 @@ def test_practice_booked_appointment_cannot_be_rejected() -> None:
     instead)."""
     with pytest.raises(TransitionNotAllowed):
         apply(appointment(S.BOOKED, origin=Origin.STAFF), A.REJECT, at=NOW, by="c")
+
+
+def test_an_approved_request_cannot_be_rejected() -> None:
+    """A request the practice approved is decided: rejecting it afterwards is refused (cancel it
+    instead), so a second decision cannot silently overturn the first.
+
+    Regression: an approved request (origin CLIENT) passed for "self-booked" and could be
+    rejected, emailing "approved" and then "not approved".
+    """
+    approved = approve(appointment(location="Room 1", service_code="90834"), at=NOW, by="s1")
+
+    with pytest.raises(TransitionNotAllowed) as caught:
+        apply(approved, A.REJECT, at=NOW, by="s2")
+
+    assert "booked (already approved)" == caught.value.status
 
 
 # -- approve --------------------------------------------------------------------------------------

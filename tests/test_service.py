@@ -1324,6 +1324,22 @@ def test_a_stale_decision_is_a_conflict() -> None:
     ) == str(error)
 
 
+def test_a_second_decision_without_expected_version_does_not_overturn_the_first() -> None:
+    """One staff member approves; another, deciding the same request a moment later without
+    expected_version, rejects: refused, the appointment stays BOOKED, one email only.
+
+    Regression: the rejection went through and the client got "approved" then "not approved".
+    """
+    world = build()
+    pending = request(world)
+    world.scheduler.approve(SCHEDULER, pending.id)
+
+    refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.reject(AS_RIVERA, pending.id), TransitionNotAllowed
+    )
+    assert [EmailKind.APPROVED] == [m.kind for m in world.mailer.sent]
+
+
 def test_two_staff_deciding_at_once_one_wins() -> None:
     """Two threads approve and reject the same request at once with expected_version: exactly
     one succeeds, the other gets Conflict, and exactly one email goes out."""

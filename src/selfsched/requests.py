@@ -107,14 +107,15 @@ def apply(
     """*appointment* after *action*: new status, version + 1, any field *changes*.
 
     Decisions (approve, reject, expire) record ``decided_at``/``decided_by``.
-    A self-booked ``BOOKED`` appointment may be rejected; one the practice booked may not.
+    A self-booked ``BOOKED`` appointment (an ``INSTANT`` booking) may be rejected; one the
+    practice booked, or a request the practice already approved, may not: that decision is made
+    (cancel it instead), and a second decision must not silently overturn the first.
     """
-    if (
-        action is Action.REJECT
-        and appointment.status is S.BOOKED
-        and appointment.origin is not Origin.CLIENT
-    ):
-        raise TransitionNotAllowed(f"{appointment.status} (booked by the practice)", action)
+    if action is Action.REJECT and appointment.status is S.BOOKED:
+        if appointment.origin is not Origin.CLIENT:
+            raise TransitionNotAllowed(f"{appointment.status} (booked by the practice)", action)
+        if appointment.decided_at is not None:
+            raise TransitionNotAllowed(f"{appointment.status} (already approved)", action)
     fields: dict[str, Any] = dict(changes)
     fields["status"] = next_status(appointment.status, action)
     fields["version"] = appointment.version + 1
