@@ -3,8 +3,9 @@
 A recurring event repeats the *local wall-clock* time of its first occurrence in the clinician's
 zone: a 12:00 Monday meeting stays at 12:00 after the clocks change. Each occurrence's wall time is
 turned into an instant the way RFC 5545 says: a skipped time uses the UTC offset before the gap, a
-repeated time its first occurrence (Python's ``fold=0`` does both). An occurrence lasts the first
-occurrence's elapsed duration.
+repeated time its first occurrence (Python's ``fold=0`` does both), except for the event's own
+first occurrence, which is exactly its start. An occurrence lasts the first occurrence's elapsed
+duration.
 
 All-day events block whole local dates: from the first instant of the date to the first instant of
 the next, in the clinician's zone (23 or 25 hours on DST days).
@@ -222,6 +223,10 @@ def _recurring(
             f"RRULE {event.rrule!r} of event {event.title or event.id!r} cannot be expanded "
             f"({exc}); check its BY* values against RFC 5545."
         ) from exc
+    if walls and walls[0] == dtstart:
+        # The first occurrence is the event's own start, also when that is the second instant of
+        # a repeated wall time (which ``fold=0`` would move an hour earlier).
+        starts = [_time.ts(event.start), *starts[1:]]
     if event.exdates:
         # An EXDATE matches an occurrence by its wall time or by its instant: the instant is what
         # matches when the occurrence's wall time was skipped and moved past a spring-forward gap.

@@ -125,6 +125,10 @@ class SlotCheck:
 # -- candidates -----------------------------------------------------------------------------------
 
 
+_FOLD_REACH = 4 * 3600
+"""Longer than any fall-back in the zone database (Antarctica/Casey went back 3 hours)."""
+
+
 def _day_candidates(
     day: date, clinician: Clinician, z: tzinfo, grid: int, length: int
 ) -> list[int]:
@@ -134,8 +138,12 @@ def _day_candidates(
         return []
     day0 = _time.start_of_day(day, z)
     day1 = _time.start_of_day(day + timedelta(days=1), z)
+    offset = _time.utc_offset_at(day0, z)
     regular = (
-        _time.utc_offset_at(day0, z) == _time.utc_offset_at(day1 - 1, z)
+        offset == _time.utc_offset_at(day1 - 1, z)
+        # A fall-back just after midnight can show this date's late wall times again after day1
+        # (America/St_Johns until 2010: 00:01 back to 23:01): no transition may follow closely.
+        and offset == _time.utc_offset_at(day1 + _FOLD_REACH, z)
         and _time.local_wall(day0, z).time() == time()
     )
     minutes = length // 60
@@ -341,12 +349,21 @@ def _prepare(
     grid = policy.grid_minutes
     starts: list[int] = []
     day_of: list[date] = []
+    in_order = True
     for day in _days(first_day, last_day):
         found = _day_candidates(day, clinician, z, grid, length)
+        if found and starts and found[0] <= starts[-1]:
+            in_order = False  # a date's repeated late hour came after the next date began
         starts.extend(found)
         day_of.extend([day] * len(found))
+    if not in_order:
+        pairs = sorted(zip(starts, day_of, strict=True))
+        starts = [s for s, _ in pairs]
+        day_of = [d for _, d in pairs]
     lo = _time.start_of_day(first_day, z)
     hi = _time.start_of_day(last_day + timedelta(days=1), z)
+    if starts:
+        hi = max(hi, starts[-1] + length)  # the same: such a slot may end after the last date
     inputs = _gather(calendar, policy, z, lo, hi, now_utc, client_id, client_appointments)
     return _Run(
         starts=starts,

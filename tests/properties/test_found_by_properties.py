@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from selfsched import (
     Appointment,
     AppointmentStatus,
     ApprovalPolicy,
+    CalendarEvent,
     Clinician,
     ClinicianCalendar,
     Reason,
@@ -24,7 +26,7 @@ def _office(zone: str = "UTC", days: tuple[int, ...] = (0,)) -> Clinician:
     return Clinician(
         id="clinician-1",
         zone=zone,
-        work_hours=WorkHours(dict.fromkeys(days, ["09:00-17:00"])),
+        work_hours=WorkHours({day: ["09:00-17:00"] for day in days}),
         service_minutes=50,
     )
 
@@ -81,3 +83,90 @@ def test_client_cap_counts_an_appointment_starting_just_after_now() -> None:
         client_appointments=[soon],
     )
     assert [False] * len(slots) == [s.available for s in slots]
+
+
+def test_recurring_first_occurrence_at_the_second_of_a_repeated_time() -> None:
+    """A series starting at 01:00 EST (the second 01:00 of a fall-back) blocks 01:00 EST."""
+    ny = ZoneInfo("America/New_York")
+    start = datetime(2025, 11, 2, 1, 0, tzinfo=ny, fold=1)
+    event = CalendarEvent.recurring(
+        "FREQ=DAILY;COUNT=2", start=start, end=start.astimezone(UTC) + timedelta(minutes=30)
+    )
+    clinician = Clinician(
+        id="clinician-1",
+        zone="America/New_York",
+        work_hours=WorkHours({day: ["00:00-03:00"] for day in range(7)}),
+        service_minutes=30,
+    )
+    calendar = ClinicianCalendar(clinician=clinician, events=[event])
+    policy = ApprovalPolicy(min_notice=timedelta(minutes=1))
+    staff = explain(
+        calendar,
+        policy,
+        first_day=date(2025, 11, 2),
+        last_day=date(2025, 11, 2),
+        now=datetime(2025, 10, 1, tzinfo=UTC),
+    )
+    blocked = [s.start for s in staff if s.reasons]
+    assert [start.astimezone(UTC)] == blocked
+
+
+ST_JOHNS = ZoneInfo("America/St_Johns")
+FALL_BACK_EVE = date(2006, 10, 28)  # at 00:01 NDT on the 29th the clocks went back to 23:01 NST
+
+
+def _st_johns(ranges: dict[int, list[str]], minutes: int = 15) -> Clinician:
+    return Clinician(
+        id="clinician-1",
+        zone="America/St_Johns",
+        work_hours=WorkHours(ranges),
+        service_minutes=minutes,
+    )
+
+
+def _st_johns_slots(calendar: ClinicianCalendar, last_day: date) -> list[tuple[str, bool]]:
+    slots = available_slots(
+        calendar,
+        ApprovalPolicy(grid_minutes=15, min_notice=timedelta(minutes=1)),
+        first_day=FALL_BACK_EVE,
+        last_day=last_day,
+        now=datetime(2006, 10, 1, tzinfo=UTC),
+    )
+    return [(s.start.astimezone(ST_JOHNS).isoformat(), s.available) for s in slots]
+
+
+def test_a_late_hour_repeated_after_midnight_is_offered_twice() -> None:
+    """St. John's repeated 23:01-23:59 after midnight: 23:30 is offered at both instants."""
+    calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:00-23:45"]}))
+    expected = [
+        ("2006-10-28T23:00:00-02:30", True),
+        ("2006-10-28T23:15:00-02:30", True),
+        ("2006-10-28T23:30:00-02:30", True),
+        ("2006-10-28T23:15:00-03:30", True),
+        ("2006-10-28T23:30:00-03:30", True),
+    ]
+    assert expected == _st_johns_slots(calendar, FALL_BACK_EVE)
+
+
+def test_a_late_repeated_slot_is_blocked_by_an_event_after_the_date_ends() -> None:
+    """An event in the repeated hour, after the next date began, still blocks its slot."""
+    second = datetime(2006, 10, 28, 23, 30, tzinfo=ST_JOHNS, fold=1)
+    event = CalendarEvent.one_off(second, second.astimezone(UTC) + timedelta(minutes=5))
+    calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:00-23:45"]}), events=[event])
+    assert ("2006-10-28T23:30:00-03:30", False) == _st_johns_slots(calendar, FALL_BACK_EVE)[-1]
+    assert [True] * 4 == [ok for _, ok in _st_johns_slots(calendar, FALL_BACK_EVE)[:-1]]
+
+
+def test_slots_stay_in_time_order_when_a_date_repeats_its_late_hour() -> None:
+    """The repeated 23:30 of the 28th comes after 00:00 of the 29th, and is listed after it."""
+    calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:15-23:45"], 6: ["00:00-00:30"]}))
+    expected = [
+        ("2006-10-28T23:15:00-02:30", True),
+        ("2006-10-28T23:30:00-02:30", True),
+        ("2006-10-29T00:00:00-02:30", True),
+        ("2006-10-28T23:15:00-03:30", True),
+        ("2006-10-28T23:30:00-03:30", True),
+        ("2006-10-29T00:00:00-03:30", True),
+        ("2006-10-29T00:15:00-03:30", True),
+    ]
+    assert expected == _st_johns_slots(calendar, date(2006, 10, 29))
