@@ -2,11 +2,20 @@
 
 Every example in these pages is a doctest: ``nox -s docs`` builds the HTML with warnings as
 errors and then runs ``sphinx-build -b doctest``. Nothing here reaches the network.
+
+Two local extensions live in ``_ext/``: ``statediagram`` draws the request state machine from
+``selfsched.requests.TRANSITIONS``, and ``apimodule`` documents a submodule without repeating
+what ``selfsched`` re-exports.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from importlib import metadata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "selfsched"
 author = "selfsched developers"
@@ -18,6 +27,8 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
+    "apimodule",
+    "statediagram",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -30,6 +41,10 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True}
+# selfsched.adapters.postgres needs psycopg (the [postgres] extra); where it is not installed,
+# the reference is built from the module's source with psycopg mocked.
+if importlib.util.find_spec("psycopg") is None:
+    autodoc_mock_imports = ["psycopg"]
 
 # The names every doctest may use without importing them: the standard library's time types and
 # the whole public API. Pages import anything else themselves.
