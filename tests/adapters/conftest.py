@@ -1,8 +1,8 @@
 """Fixtures for the adapter tests: a factory of stores for each backend.
 
 The PostgreSQL backend reads its DSN from ``SELFSCHED_TEST_POSTGRES_DSN`` (``.ci/run`` sets it).
-Unset, those tests are skipped with a reason; set but unreachable, they fail. Each PostgreSQL
-test gets its own schema (named after this test session) that is dropped afterwards.
+Unset, those tests are skipped with a reason; set but unreachable, they fail. The tests share
+one schema named after this test session, emptied before each test and dropped at the end.
 """
 
 from __future__ import annotations
@@ -57,9 +57,33 @@ def postgres_dsn() -> Iterator[str]:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="session")
+def postgres_session_schema(postgres_dsn: str) -> str:
+    """This session's schema, with the store's tables (dropped when the session ends)."""
+    schema = f"selfsched_test_{_SESSION}_shared"
+    with PostgresStore(postgres_dsn, schema=schema).unit_of_work():
+        pass
+    return schema
+
+
 @pytest.fixture
-def postgres_schema(postgres_dsn: str) -> Iterator[str]:
-    """A schema of this test session for one test, dropped afterwards."""
+def postgres_schema(postgres_dsn: str, postgres_session_schema: str) -> str:
+    """This session's schema, emptied for one test (the audit guard is lifted to empty it)."""
+    tables = sql.SQL(", ").join(
+        sql.Identifier(postgres_session_schema, name)
+        for name in ("appointments", "idempotency_keys", "outbox", "audit")
+    )
+    audit = sql.Identifier(postgres_session_schema, "audit")
+    with psycopg.connect(postgres_dsn) as connection, connection.transaction():
+        connection.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(audit))
+        connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(tables))
+        connection.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(audit))
+    return postgres_session_schema
+
+
+@pytest.fixture
+def fresh_postgres_schema(postgres_dsn: str) -> Iterator[str]:
+    """A schema of this session that does not exist yet, dropped after the test."""
     schema = f"selfsched_test_{_SESSION}_{next(_schemas)}"
     yield schema
     with psycopg.connect(postgres_dsn, autocommit=True) as connection:

@@ -130,6 +130,19 @@ def test_a_repeated_audit_sequence_number_is_a_conflict(store: PostgresStore) ->
         uow.append_audit(first)
     with pytest.raises(Conflict), store.unit_of_work() as uow:
         uow.append_audit(attrs.evolve(first, actor="b"))
+    with store.unit_of_work() as uow:
+        assert (first,) == tuple(uow.audit())
+
+
+@pytest.mark.postgres
+def test_a_repeated_outbox_id_is_a_conflict(store: PostgresStore) -> None:
+    """A second outbox item under a used id raises Conflict; the first email is kept."""
+    with store.unit_of_work() as uow:
+        uow.add_outbox(email_item("o-1"))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.add_outbox(note_item("o-1"))
+    with store.unit_of_work() as uow:
+        assert [email_item("o-1")] == uow.outbox()
 
 
 @pytest.mark.postgres
@@ -154,33 +167,28 @@ def test_rows_are_plain_readable_values(
 
 
 @pytest.mark.postgres
-def test_schemas_keep_stores_apart(postgres_dsn: str, postgres_schema: str) -> None:
+def test_schemas_keep_stores_apart(
+    postgres_dsn: str, postgres_schema: str, fresh_postgres_schema: str
+) -> None:
     """Two schemas in one database are two separate stores that do not wait for each other."""
     one = PostgresStore(postgres_dsn, schema=postgres_schema)
-    other_schema = f"{postgres_schema}_other"
-    other = PostgresStore(postgres_dsn, schema=other_schema, lock_timeout=0.2)
-    try:
-        with one.unit_of_work() as uow:
-            uow.add(appointment(status=BOOKED))
-            with other.unit_of_work() as elsewhere:  # a different lock: no wait
-                elsewhere.add(appointment(status=BOOKED))
-        with other.unit_of_work() as uow:
-            assert [appointment(status=BOOKED)] == uow.for_client("client-1")
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(other_schema))
-            )
+    other = PostgresStore(postgres_dsn, schema=fresh_postgres_schema, lock_timeout=0.2)
+    with one.unit_of_work() as uow:
+        uow.add(appointment(status=BOOKED))
+        with other.unit_of_work() as elsewhere:  # a different lock: no wait
+            elsewhere.add(appointment(status=BOOKED))
+    with other.unit_of_work() as uow:
+        assert [appointment(status=BOOKED)] == uow.for_client("client-1")
 
 
 @pytest.mark.postgres
-def test_a_newer_schema_is_refused(postgres_dsn: str, postgres_schema: str) -> None:
+def test_a_newer_schema_is_refused(postgres_dsn: str, fresh_postgres_schema: str) -> None:
     """A schema written by a newer selfsched raises StorageError rather than being misread."""
-    with PostgresStore(postgres_dsn, schema=postgres_schema).unit_of_work():
+    with PostgresStore(postgres_dsn, schema=fresh_postgres_schema).unit_of_work():
         pass
-    with raw(postgres_dsn, postgres_schema) as connection:
+    with raw(postgres_dsn, fresh_postgres_schema) as connection:
         connection.execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION + 1,))
-    newcomer = PostgresStore(postgres_dsn, schema=postgres_schema)
+    newcomer = PostgresStore(postgres_dsn, schema=fresh_postgres_schema)
     with pytest.raises(StorageError, match="newer"), newcomer.unit_of_work():
         pass
 

@@ -10,11 +10,12 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from selfsched import Appointment, AppointmentStatus
 from selfsched.adapters.sqlite import SCHEMA_VERSION, SqliteStore
-from selfsched.errors import NaiveDatetime, StorageError
+from selfsched.errors import Conflict, NaiveDatetime, StorageError
 from selfsched.events import AuditEntry, chain
 
 from .support import NOW, SLOT, appointment, email_item, note_item
@@ -81,6 +82,26 @@ def test_audit_rows_cannot_be_changed_or_removed(path: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             raw(path, statement)
     assert [("a",)] == raw(path, "SELECT actor FROM audit")
+
+
+def test_duplicates_the_memory_store_would_overwrite_are_conflicts(path: Path) -> None:
+    """A second outbox item or audit entry under a used id/sequence number raises Conflict.
+
+    The port does not say; the in-memory store overwrites the outbox item and appends the entry.
+    Here the first email is never lost and the audit chain cannot fork.
+    """
+    store = SqliteStore(path)
+    first = chain(None, AuditEntry(seq=0, at=NOW, actor="a", action="x", outcome="ok"))
+    with store.unit_of_work() as uow:
+        uow.add_outbox(email_item("o-1"))
+        uow.append_audit(first)
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.add_outbox(note_item("o-1"))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.append_audit(attrs.evolve(first, actor="b"))
+    with store.unit_of_work() as uow:
+        assert [email_item("o-1")] == uow.outbox()
+        assert (first,) == tuple(uow.audit())
 
 
 def test_a_newer_schema_is_refused(path: Path) -> None:
