@@ -23,7 +23,7 @@ from psycopg import sql
 from selfsched import AppointmentStatus
 from selfsched.adapters import postgres
 from selfsched.adapters.postgres import SCHEMA_VERSION, PostgresStore
-from selfsched.errors import Conflict, SlotUnavailable, StorageError
+from selfsched.errors import Conflict, InvalidInput, SlotUnavailable, StorageError
 from selfsched.events import AuditEntry, chain
 
 from .support import HOUR, NOW, SLOT, appointment, email_item, note_item
@@ -231,6 +231,13 @@ def test_a_connection_inside_a_transaction_is_refused(
             pass
     finally:
         busy.close()
+
+
+@pytest.mark.parametrize("schema", ["", "x" * 64, "a\0b"], ids=["empty", "too-long", "nul"])
+def test_an_unusable_schema_name_is_refused(schema: str) -> None:
+    """A schema name PostgreSQL would reject or silently truncate is an input error."""
+    with pytest.raises(InvalidInput):
+        PostgresStore("postgresql://unused", schema=schema)
 
 
 def test_an_unreachable_server_is_a_storage_error() -> None:

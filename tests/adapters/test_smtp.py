@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from selfsched import ClientActor, ClinicianActor
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.adapters.smtp import SmtpMailer
-from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader
+from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader, InvalidInput
 from selfsched.events import EmailKind, EmailMessage
 
 from .support import SLOT, World, make_world
@@ -230,6 +230,12 @@ def test_starttls_is_never_skipped(port: int, handler: Handler) -> None:
     with pytest.raises(DeliveryError, match=r"(?i)starttls"):
         mailer(port, starttls=True).send(MESSAGE)
     assert [] == handler.received
+
+
+def test_a_username_needs_a_password() -> None:
+    """Half a login is a configuration mistake, refused when the mailer is made."""
+    with pytest.raises(InvalidInput):
+        SmtpMailer("127.0.0.1", sender="a@clinic.example.test", username="clinic")
 
 
 # -- under the scheduler --------------------------------------------------------------------------

@@ -53,7 +53,7 @@ except ImportError as exc:  # pragma: no cover  (tested in a subprocess without 
 
 from selfsched import _time
 from selfsched.adapters import _codec
-from selfsched.errors import Conflict, NotFound, SlotUnavailable, StorageError
+from selfsched.errors import Conflict, InvalidInput, NotFound, SlotUnavailable, StorageError
 from selfsched.events import AuditEntry, OutboxItem
 from selfsched.model import Appointment
 
@@ -163,6 +163,8 @@ _DDL = (
 )
 
 _SETUP_LOCK_KEY = "selfsched.schema-setup"
+_MAX_IDENTIFIER = 63
+"""PostgreSQL silently truncates longer names."""
 
 _APPOINTMENTS = sql.SQL(", ").join(sql.Identifier(c) for c in _codec.APPOINTMENT_COLUMNS)
 _OUTBOX = sql.SQL(
@@ -453,8 +455,11 @@ class PostgresStore:
         schema: str = "selfsched",
         lock_timeout: float = 10.0,
     ) -> None:
-        if not schema or "\0" in schema:
-            raise StorageError(f"{schema!r} is not a usable PostgreSQL schema name.")
+        if not schema or "\0" in schema or len(schema.encode()) > _MAX_IDENTIFIER:
+            raise InvalidInput(
+                f"{schema!r} is not a usable PostgreSQL schema name: give 1 to "
+                f"{_MAX_IDENTIFIER} bytes without NUL."
+            )
         self._source = source
         self.schema = schema
         self._s = sql.Identifier(schema)

@@ -29,7 +29,7 @@ import ssl
 from email.message import EmailMessage as MimeMessage
 
 from selfsched.emails import check_header
-from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader
+from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader, InvalidInput
 from selfsched.events import EmailMessage
 
 __all__ = ["SmtpMailer"]
@@ -73,7 +73,7 @@ class SmtpMailer:
         local_hostname: str | None = None,
     ) -> None:
         if (username is None) != (password is None):
-            raise ValueError("Give both username and password, or neither.")
+            raise InvalidInput("Give SmtpMailer both a username and a password, or neither.")
         self.host = host
         self.port = port
         self.sender = sender

@@ -389,8 +389,9 @@ class SqliteStore:
                 return
             try:
                 if not self._memory:
-                    # Readers never block the writer; a failure (e.g. a read-only medium) leaves
-                    # the rollback journal in place, which is also correct, only slower.
+                    # Write-ahead logging: commits are cheaper and outside readers never block
+                    # a unit. Where WAL is impossible SQLite answers with the mode it keeps
+                    # (the rollback journal), which is also correct.
                     connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("BEGIN IMMEDIATE")
                 try:
