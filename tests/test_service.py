@@ -490,11 +490,16 @@ def test_a_taken_slot_is_refused_without_saying_why() -> None:
     ],
 )
 def test_slots_the_client_is_not_offered_are_refused(start: datetime) -> None:
-    """Every rule of the slot calculator is re-checked at write time."""
+    """Every rule of the slot calculator is re-checked at write time, and the refusal says the
+    same thing whatever the rule: never why."""
     world = build()
 
-    refused_with_only_an_audit_entry(
+    error = refused_with_only_an_audit_entry(
         world, lambda: world.scheduler.book(AS_ALICE, "c1", start), SlotUnavailable
+    )
+
+    assert "This time is unavailable. Please choose another time from the available slots." == str(
+        error
     )
 
 
@@ -654,6 +659,39 @@ def test_a_refused_booking_does_not_use_up_its_key() -> None:
     world.scheduler.cancel(AS_BOB, bobs.id, "Not needed")
 
     assert S.PENDING == world.scheduler.book(AS_ALICE, "c1", SLOT, idempotency_key="k-1").status
+
+
+def test_the_same_key_racing_in_two_threads_books_once() -> None:
+    """A client's double-click arriving as two concurrent calls with one key: both get the same
+    appointment, and only one is written and audited."""
+    world = build()
+    barrier = threading.Barrier(2)
+    results: list[Appointment] = []
+
+    def book() -> None:
+        barrier.wait()
+        results.append(world.scheduler.book(AS_ALICE, "c1", SLOT, idempotency_key="k-1"))
+
+    threads = [threading.Thread(target=book) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert [results[0], results[0]] == results
+    assert (1, 1) == (len(world.store.appointments()), len(world.store.audit_entries()))
+
+
+def test_a_client_at_the_open_appointment_cap_cannot_book_more() -> None:
+    """With a cap of one open appointment, Alice's second booking is refused until the first is
+    cancelled."""
+    world = build(client_open_cap=1)
+    first = request(world)
+
+    refused_with_only_an_audit_entry(world, lambda: request(world, TUESDAY_SLOT), SlotUnavailable)
+    world.scheduler.cancel(AS_ALICE, first.id, "Rescheduling")
+
+    assert S.PENDING == request(world, TUESDAY_SLOT).status
 
 
 # -- client: cancelling ----------------------------------------------------------------------------
