@@ -7,7 +7,7 @@ minutes and services 15-90 minutes, as the policy and clinician strategies draw 
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -15,7 +15,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slot_reference import reference_explain
 
-from selfsched import Slot, WorkHours, available_slots, explain
+from selfsched import (
+    ApprovalPolicy,
+    CalendarEvent,
+    Clinician,
+    ClinicianCalendar,
+    Reason,
+    Slot,
+    WorkHours,
+    available_slots,
+    explain,
+)
 from selfsched.strategies import (
     ZONES,
     SlotQuery,
@@ -24,6 +34,24 @@ from selfsched.strategies import (
     slot_queries,
     zones,
 )
+
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+
+
+def _transitions() -> list[tuple[str, datetime]]:
+    """Every transition of every zone the strategies draw, 2000-2040, found by scanning."""
+    return [(zone, t) for zone in ZONES for t in find_transitions(zone)]
+
+
+def _goes_back_across_midnight(zone: str, t: datetime) -> bool:
+    z = ZoneInfo(zone)
+    return (t - SECOND).astimezone(z).date() > t.astimezone(z).date()
+
+
+TRANSITIONS = _transitions()
+ACROSS_MIDNIGHT = [(zone, t) for zone, t in TRANSITIONS if _goes_back_across_midnight(zone, t)]
+"""Fall-backs that show the previous date's late hour again after midnight (St. John's)."""
 
 
 @st.composite
@@ -125,3 +153,98 @@ def test_slots_are_in_time_order_and_in_the_window(query: SlotQuery) -> None:
     assert sorted(set(starts)) == starts
     days = _local_days(slots, query.zone)
     assert [True] * len(days) == [query.first_day <= d <= query.last_day for d in days]
+
+
+StaffRow = tuple[datetime, datetime, frozenset[Reason]]
+
+
+def _reference_staff_view(
+    calendar: ClinicianCalendar, policy: ApprovalPolicy, first_day: date, last_day: date
+) -> tuple[list[StaffRow], list[StaffRow]]:
+    """The reference's and the library's staff views of a window, with ``now`` long before."""
+    now = datetime(first_day.year - 1, 1, 1, tzinfo=UTC)
+    expected = [
+        (s.start, s.end, s.reasons)
+        for s in reference_explain(
+            calendar, policy, first_day=first_day, last_day=last_day, now=now
+        )
+    ]
+    actual = [
+        (s.start, s.end, s.reasons)
+        for s in explain(calendar, policy, first_day=first_day, last_day=last_day, now=now)
+    ]
+    return expected, actual
+
+
+_LONG_AHEAD = ApprovalPolicy(min_notice=timedelta(minutes=1), horizon=timedelta(days=4000))
+
+
+@given(
+    st.sampled_from(ACROSS_MIDNIGHT),
+    st.sampled_from((15, 30, 60)),
+    st.sampled_from((15, 30, 45, 90)),
+    st.integers(20 * 4, 24 * 4 - 1),
+    st.integers(1, 16),
+    st.integers(0, 8),
+)
+def test_late_hours_repeated_after_midnight_match_reference(
+    transition: tuple[str, datetime],
+    grid: int,
+    minutes: int,
+    start: int,
+    length: int,
+    next_day: int,
+) -> None:
+    """An evening range on a date whose late hour repeats after midnight: as the reference."""
+    zone, t = transition
+    evening = (t - SECOND).astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+    end = min(start + length, 24 * 4)
+    ranges = [f"{start // 4:02d}:{start % 4 * 15:02d}-{end // 4:02d}:{end % 4 * 15:02d}"]
+    morning = [f"00:00-{next_day // 4:02d}:{next_day % 4 * 15:02d}"] if next_day else []
+    days = {evening.weekday(): ranges, (evening.weekday() + 1) % 7: morning}
+    clinician = Clinician(
+        id="clinician-1", zone=zone, work_hours=WorkHours(days), service_minutes=minutes
+    )
+    policy = attrs.evolve(_LONG_AHEAD, grid_minutes=grid)
+    calendar = ClinicianCalendar(clinician=clinician)
+    expected, actual = _reference_staff_view(calendar, policy, evening, evening + timedelta(days=1))
+    assert expected == actual
+
+
+@st.composite
+def events_at_transitions(draw: st.DrawFn) -> tuple[ClinicianCalendar, ApprovalPolicy, date]:
+    """An event (one-off or a series starting there) at a wall time next to a real transition.
+
+    The wall time is drawn within an hour either side of the wall time the clock shows right
+    after the change, with either ``fold``: so inside gaps and folds, as both instants of a
+    repeated time, and just outside them.
+    """
+    zone, t = draw(st.sampled_from(TRANSITIONS))
+    z = ZoneInfo(zone)
+    shown = t.astimezone(z).replace(tzinfo=None)
+    wall = shown.replace(minute=shown.minute // 15 * 15) + draw(st.integers(-4, 4)) * 15 * MINUTE
+    start = wall.replace(tzinfo=z, fold=draw(st.sampled_from((0, 1)))).astimezone(UTC)
+    end = start + draw(st.sampled_from((15, 30, 50, 60, 120))) * MINUTE
+    if draw(st.booleans()):
+        rule = draw(st.sampled_from(("FREQ=DAILY", "FREQ=DAILY;COUNT=1", "FREQ=WEEKLY")))
+        event = CalendarEvent.recurring(rule, start=start, end=end)
+    else:
+        event = CalendarEvent.one_off(start, end)
+    clinician = Clinician(
+        id="clinician-1",
+        zone=zone,
+        work_hours=WorkHours([["00:00-24:00"]] * 7),
+        service_minutes=draw(st.sampled_from((15, 30, 50, 90))),
+    )
+    policy = attrs.evolve(_LONG_AHEAD, grid_minutes=draw(st.sampled_from((15, 30, 60))))
+    return ClinicianCalendar(clinician=clinician, events=[event]), policy, wall.date()
+
+
+@given(events_at_transitions())
+def test_events_at_transition_wall_times_match_reference(
+    case: tuple[ClinicianCalendar, ApprovalPolicy, date],
+) -> None:
+    """Events in and next to gaps and folds block exactly the slots the reference says."""
+    calendar, policy, day = case
+    expected, actual = _reference_staff_view(calendar, policy, day, day)
+    assert expected == actual
