@@ -118,7 +118,9 @@ class UnitOfWork(Protocol):
         """Remember the result of an idempotent call."""
         ...
 
-    def add_outbox(self, item: OutboxItem) -> None: ...
+    def add_outbox(self, item: OutboxItem) -> None:
+        """Store a new outbox item; :class:`~selfsched.errors.Conflict` if the id exists."""
+        ...
 
     def outbox(self) -> list[OutboxItem]:
         """Items not yet delivered nor given up on, oldest first."""
@@ -129,7 +131,11 @@ class UnitOfWork(Protocol):
     def last_audit(self) -> AuditEntry | None: ...
 
     def append_audit(self, entry: AuditEntry) -> None:
-        """Append an entry chained to :meth:`last_audit` (the caller builds the chain)."""
+        """Append an entry chained to :meth:`last_audit` (the caller builds the chain).
+
+        Raises :class:`~selfsched.errors.Conflict` unless ``entry.seq`` is one more than the last
+        entry's, so two writers can never fork the chain.
+        """
         ...
 
     def audit(self) -> Sequence[AuditEntry]:

@@ -328,6 +328,27 @@ def test_audit_keeps_the_chain_in_order(store: AppointmentStore) -> None:
     assert [e.digest() for e in entries] == [e.hash for e in entries]
 
 
+def test_add_outbox_refuses_an_existing_id(store: AppointmentStore) -> None:
+    """A second outbox item with a used id is a Conflict: an email is never silently lost."""
+    with store.unit_of_work() as uow:
+        uow.add_outbox(email_item("o-1"))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.add_outbox(note_item("o-1"))
+    with store.unit_of_work() as uow:
+        assert [email_item("o-1")] == uow.outbox()
+
+
+def test_append_audit_refuses_a_fork_of_the_chain(store: AppointmentStore) -> None:
+    """Two entries numbered alike (two writers chaining to the same last entry) cannot both land."""
+    first = draft("request", appointment_id="a-1")
+    with store.unit_of_work() as uow:
+        uow.append_audit(chain(None, first))
+    with pytest.raises(Conflict), store.unit_of_work() as uow:
+        uow.append_audit(chain(None, draft("reject", appointment_id="a-1")))
+    with store.unit_of_work() as uow:
+        assert ["request"] == [e.action for e in uow.audit()]
+
+
 # -- races ----------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,8 @@ class _Unit:
         self._t.keys[(client_id, key)] = (fingerprint, appointment_id)
 
     def add_outbox(self, item: OutboxItem) -> None:
+        if item.id in self._t.outbox:
+            raise Conflict(f"An outbox item with id {item.id!r} already exists.")
         self._t.outbox[item.id] = item
 
     def outbox(self) -> list[OutboxItem]:
@@ -97,6 +99,12 @@ class _Unit:
         return self._t.audit[-1] if self._t.audit else None
 
     def append_audit(self, entry: AuditEntry) -> None:
+        expected = len(self._t.audit) + 1
+        if entry.seq != expected:
+            raise Conflict(
+                f"Audit entry {entry.seq} does not follow entry {expected - 1}; reload the last "
+                f"entry and chain to it."
+            )
         self._t.audit.append(entry)
 
     def audit(self) -> Sequence[AuditEntry]:
