@@ -307,8 +307,8 @@ def test_too_long_reason_is_refused() -> None:
         clean_reason("x" * (MAX_REASON_LENGTH + 1))
 
     expected = (
-        f"The cancellation reason is {MAX_REASON_LENGTH + 1} characters long; please keep it "
-        f"under {MAX_REASON_LENGTH}."
+        f"The cancellation reason is {MAX_REASON_LENGTH + 1} characters long; please shorten "
+        f"it to at most {MAX_REASON_LENGTH}."
     )
     assert expected == str(caught.value)
 

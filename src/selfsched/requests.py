@@ -164,8 +164,8 @@ def clean_reason(reason: object) -> str:
         raise EmptyReason("Please tell us why you are cancelling (the reason cannot be empty).")
     if len(text) > MAX_REASON_LENGTH:
         raise EmptyReason(
-            f"The cancellation reason is {len(text)} characters long; please keep it under "
-            f"{MAX_REASON_LENGTH}."
+            f"The cancellation reason is {len(text)} characters long; please shorten it "
+            f"to at most {MAX_REASON_LENGTH}."
         )
     return text
 
