@@ -10,41 +10,80 @@ inside an ``{eval-rst}`` block, like ``automodule``, with the same options.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
+from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
-from sphinx.ext.autodoc.directive import AutodocDirective
+from sphinx.util.docutils import SphinxDirective
 
 TOP = "selfsched"
 
 
 def reexported(module_name: str) -> list[str]:
-    """Names in *module_name*'s ``__all__`` that ``selfsched`` exports as the same object."""
+    """Classes and functions in *module_name*'s ``__all__`` that ``selfsched`` re-exports.
+
+    Data (constants, aliases) stays with its module: autodoc finds a constant's docstring only
+    in the module that assigns it.
+    """
     module = importlib.import_module(module_name)
     top = importlib.import_module(TOP)
     return sorted(
         name
         for name in getattr(module, "__all__", ())
-        if name in top.__all__ and getattr(top, name) is getattr(module, name)
+        if name in top.__all__
+        and getattr(top, name) is getattr(module, name)
+        and (inspect.isclass(getattr(module, name)) or inspect.isroutine(getattr(module, name)))
     )
 
 
-class ApiModule(AutodocDirective):
+class _AnyOption(dict[str, Any]):
+    """Accept every option as given, as ``automodule`` does; autodoc checks them."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, _key: str) -> Any:  # noqa: ANN401  (docutils' interface)
+        return lambda value: value
+
+
+class ApiModule(SphinxDirective):
     """``automodule`` with the re-exported members excluded and linked instead."""
+
+    has_content = True
+    required_arguments = 1
+    option_spec = _AnyOption()
 
     def run(self) -> list[Any]:
         shared = reexported(self.arguments[0])
-        self.name = "automodule"  # AutodocDirective picks its documenter from the name
+        options = dict(self.options)
+        content = StringList(list(self.content), items=list(self.content.items))
         if shared:
-            excluded = [n.strip() for n in str(self.options.get("exclude-members", "")).split(",")]
-            self.options["exclude-members"] = ", ".join(n for n in [*excluded, *shared] if n)
+            excluded = [n.strip() for n in str(options.get("exclude-members") or "").split(",")]
+            options["exclude-members"] = ", ".join(n for n in [*excluded, *shared] if n)
             links = ", ".join(f":obj:`~{TOP}.{name}`" for name in shared)
-            content = StringList(list(self.content), items=list(self.content.items))
             content.append("", "<api-module>")
             content.append(f"Also here, documented under :mod:`{TOP}`: {links}.", "<api-module>")
-            self.content = content
-        return super().run()
+        # Whatever class this Sphinx registers as ``automodule`` does the work.
+        automodule, _ = directives.directive(
+            "automodule", self.state.memo.language, self.state.document
+        )
+        if automodule is None:
+            msg = "api-module needs sphinx.ext.autodoc"
+            raise self.error(msg)
+        inner = automodule(
+            "automodule",
+            self.arguments,
+            options,
+            content,
+            self.lineno,
+            self.content_offset,
+            self.block_text,
+            self.state,
+            self.state_machine,
+        )
+        return inner.run()
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
