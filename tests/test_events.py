@@ -139,6 +139,41 @@ def test_removed_entry_is_detected(index: int) -> None:
     assert index == caught.value.index
 
 
+def test_cut_off_tail_is_detected_with_a_kept_head() -> None:
+    """Removing the last entries leaves a valid chain; the head kept elsewhere catches it."""
+    entries = record()
+    head = entries[-1].hash
+    del entries[-2:]
+
+    verify_chain(entries)  # the chain alone cannot see it
+    with pytest.raises(TamperDetected) as caught:
+        verify_chain(entries, head=head)
+
+    assert 2 == caught.value.index
+
+
+def test_resealed_record_is_detected_with_a_kept_head() -> None:
+    """A record rewritten and resealed from the start verifies alone, not against the head."""
+    entries = record()
+    head = entries[-1].hash
+    forged: list[AuditEntry] = []
+    for entry in entries:
+        changed = attrs.evolve(entry, actor="staff:someone-else:scheduler")
+        forged.append(chain(forged[-1] if forged else None, changed))
+
+    verify_chain(forged)
+    with pytest.raises(TamperDetected):
+        verify_chain(forged, head=head)
+
+
+def test_intact_record_matches_its_head() -> None:
+    """An untouched record ends with the kept head: no error."""
+    entries = record()
+
+    verify_chain(entries, head=entries[-1].hash)
+    verify_chain([], head=GENESIS)
+
+
 def test_reordered_entries_are_detected() -> None:
     """Swapping two entries is detected at the first one out of place."""
     entries = record()

@@ -149,10 +149,17 @@ def chain(previous: AuditEntry | None, draft: AuditEntry) -> AuditEntry:
     return attrs.evolve(linked, hash=linked.digest())
 
 
-def verify_chain(entries: Iterable[AuditEntry]) -> None:
-    """Raise :class:`~selfsched.errors.TamperDetected` at the first entry that breaks the chain."""
+def verify_chain(entries: Iterable[AuditEntry], *, head: str | None = None) -> None:
+    """Raise :class:`~selfsched.errors.TamperDetected` at the first entry that breaks the chain.
+
+    The chain alone cannot tell that entries were cut off its end, or that the whole record was
+    rewritten and resealed. Keep the last entry's hash somewhere else too (a log, another
+    database) and pass it as *head*: a record that does not end with it is reported at the index
+    where the missing entry should be.
+    """
     prev_hash = GENESIS
     expected_seq = 1
+    index = -1
     for index, entry in enumerate(entries):
         if entry.seq != expected_seq or entry.prev_hash != prev_hash:
             raise TamperDetected(index)
@@ -160,6 +167,8 @@ def verify_chain(entries: Iterable[AuditEntry]) -> None:
             raise TamperDetected(index)
         prev_hash = entry.hash
         expected_seq += 1
+    if head is not None and head != prev_hash:
+        raise TamperDetected(index + 1)
 
 
 def changes_of(fields: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
