@@ -1,28 +1,35 @@
 """The pure slot calculator: what a client is offered, and why staff see a slot as unavailable.
 
-No I/O and no clock: ``now`` is a parameter. The work is a sort plus one sweep:
+No I/O and no clock: ``now`` is a parameter. The work is linear in the candidates plus
+``log`` of them per busy interval:
 
 1. *Candidates*: for each local date of the window and each work range of its weekday, the grid
    wall times whose slot of the service's elapsed length fits inside the range, turned into
-   instants (skipped wall times dropped, repeated ones kept twice), sorted.
+   instants (skipped wall times dropped, repeated ones kept twice), sorted. A date without a
+   clock change is local midnight plus a per-weekday template of offsets; only a date with a
+   transition resolves its wall times one by one.
 2. *Busy intervals*: calendar events (recurrences expanded), ``BOOKED`` appointments, ``PENDING``
    requests (when they hold their slot), buffers around both, the client's own open appointments;
-   sorted and merged.
-3. *Sweep*: one pass over candidates and busy intervals together, both sorted, with half-open
-   overlap ``busy.start < slot.end and slot.start < busy.end``.
+   unsorted.
+3. *Marking*: each busy interval blocks the run of sorted candidates it overlaps (half-open:
+   ``busy.start < slot.end and slot.start < busy.end``), found with two binary searches.
 
 Time rules (past, minimum notice, horizon) cut a prefix and a suffix of the sorted candidates;
 the daily maximum removes whole days; the client cap blocks everything.
 
-Instants are integer POSIX seconds inside; results are built once at the end as UTC datetimes.
+Instants are integer POSIX seconds inside; results are built once at the end as UTC datetimes,
+each date's as one base instant plus cached offsets (``datetime + timedelta`` in C).
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+import functools
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import compress, repeat
+from operator import add
 
 import attrs
 
@@ -34,6 +41,7 @@ from selfsched.model import (
     ApprovalPolicy,
     Clinician,
     ClinicianCalendar,
+    TimeRange,
 )
 from selfsched.recurrence import busy_intervals
 
@@ -178,7 +186,167 @@ def _days(first_day: date, last_day: date) -> Iterator[date]:
         day += one
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_SECOND = timedelta(seconds=1)
+_FOLD_REACH_WALL = timedelta(seconds=_FOLD_REACH)
+_WEEK = 7 * _time.DAY
+
+# A week of slot starts from a given weekday, for dates without a clock change: seconds after the
+# first local midnight, the same as timedeltas, and where each date's starts begin (8 entries).
+_Week = tuple[tuple[int, ...], tuple[timedelta, ...], tuple[int, ...]]
+
+
+@functools.lru_cache(maxsize=256)
+def _weeks(days: tuple[tuple[TimeRange, ...], ...], grid: int, minutes: int) -> tuple[_Week, ...]:
+    """The seven week templates (one per first weekday) of a weekly work-hours template."""
+    per_day: list[list[int]] = []
+    for ranges in days:
+        offsets: list[int] = []
+        for r in ranges:
+            first = -(-r.start_minute // grid) * grid
+            offsets.extend(range(first * 60, (r.end_minute - minutes) * 60 + 1, grid * 60))
+        per_day.append(offsets)
+    weeks: list[_Week] = []
+    for weekday in range(7):
+        seconds: list[int] = []
+        edges = [0]
+        for d in range(7):
+            seconds.extend(d * _time.DAY + s for s in per_day[(weekday + d) % 7])
+            edges.append(len(seconds))
+        weeks.append((tuple(seconds), tuple(timedelta(0, s) for s in seconds), tuple(edges)))
+    return tuple(weeks)
+
+
+@functools.lru_cache(maxsize=64)
+def _day_steps(count: int) -> tuple[timedelta, ...]:
+    return tuple(timedelta(days=i) for i in range(count))
+
+
+# A run of slot starts: base instant, offsets from it, index of its first date, and where each
+# of its dates' starts begin within it.
+_Block = tuple[int, tuple[timedelta, ...], int, tuple[int, ...]]
+
+
+@attrs.frozen
+class _Candidates:
+    """The sorted slot starts of a window, and what turns them into datetimes cheaply.
+
+    ``blocks`` cover ``starts`` in order; each is a base instant with offsets from it (up to a
+    week of dates without a clock change, or one date with one), so the output datetimes are one
+    ``base + offset`` addition each.
+    """
+
+    first_day: date
+    starts: list[int]
+    blocks: list[_Block]
+
+    def start_times(self) -> list[datetime]:
+        """``starts`` as aware UTC datetimes."""
+        result: list[datetime] = []
+        extend = result.extend
+        epoch = _time.EPOCH
+        for base, offsets, _, _ in self.blocks:
+            extend(map(add, repeat(epoch + timedelta(0, base)), offsets))
+        return result
+
+    def day_spans(self) -> list[tuple[date, int, int]]:
+        """Each local date with slots and its slice ``[i, j)`` of ``starts``."""
+        spans: list[tuple[date, int, int]] = []
+        done = 0
+        for _, offsets, index, edges in self.blocks:
+            for d in range(len(edges) - 1):
+                i, j = done + edges[d], done + edges[d + 1]
+                if i < j:
+                    spans.append((self.first_day + timedelta(index + d), i, j))
+            done += len(offsets)
+        return spans
+
+
+def _candidates(
+    clinician: Clinician, z: tzinfo, first_day: date, last_day: date, grid: int, length: int
+) -> _Candidates:
+    """Every candidate slot start of the window, sorted.
+
+    A date whose local midnight, the next one and ``_FOLD_REACH`` after that all have the same UTC
+    offset (fold=0) has no clock change that matters: the test ``_day_candidates`` makes, from two
+    zone lookups per date. A run of such dates is its first instant plus week templates. Other
+    dates resolve their wall times one by one (and may come out of order).
+    """
+    weeks = _weeks(clinician.work_hours.days, grid, length // 60)
+    count = (last_day - first_day).days + 1
+    walls = list(map(add, repeat(datetime.combine(first_day, time())), _day_steps(count + 1)))
+    # ZoneInfo.utcoffset reads a naive wall time as fold=0: the offset at each local midnight,
+    # and _FOLD_REACH later (a fall-back just after midnight repeats the previous date's hour).
+    offsets = list(map(z.utcoffset, walls))
+    later = list(map(z.utcoffset, map(add, walls, repeat(_FOLD_REACH_WALL))))
+    weekday = first_day.weekday()
+    midnight = (first_day.toordinal() - _EPOCH_ORDINAL) * _time.DAY
+    starts: list[int] = []
+    blocks: list[_Block] = []
+    in_order = True
+    index = 0
+    while index < count:
+        offset = offsets[index]
+        end = index
+        while end < count and offsets[end + 1] == offset and later[end + 1] == offset:
+            end += 1
+        if end > index:
+            # Dates index .. end-1 have no clock change: whole weeks from their first instant.
+            base = midnight + index * _time.DAY - (0 if offset is None else offset // _SECOND)
+            seconds, deltas, edges = weeks[(weekday + index) % 7]
+            for first in range(index, end, 7):
+                days = min(7, end - first)
+                stop = edges[days]
+                if stop:
+                    if starts and base + seconds[0] <= starts[-1]:
+                        in_order = False
+                    if days < 7:
+                        starts.extend(map(add, repeat(base), seconds[:stop]))
+                        blocks.append((base, deltas[:stop], first, edges[: days + 1]))
+                    else:
+                        starts.extend(map(add, repeat(base), seconds))
+                        blocks.append((base, deltas, first, edges))
+                base += _WEEK
+            index = end
+            continue
+        if clinician.work_hours.days[(weekday + index) % 7]:
+            found = _day_candidates(first_day + timedelta(index), clinician, z, grid, length)
+            if found:
+                if starts and found[0] <= starts[-1]:
+                    in_order = False  # a date's repeated late hour came after the next date began
+                starts.extend(found)
+                head = found[0]
+                deltas = tuple(timedelta(0, s - head) for s in found)
+                blocks.append((head, deltas, index, (0, len(found))))
+        index += 1
+    candidates = _Candidates(first_day, starts, blocks)
+    if not in_order:
+        # Rare (America/St_Johns until 2010): sort, one block per start, keeping each one's date.
+        pairs = sorted((s, d) for d, i, j in candidates.day_spans() for s in starts[i:j])
+        blocks = [(s, (timedelta(0),), (d - first_day).days, (0, 1)) for s, d in pairs]
+        candidates = _Candidates(first_day, [s for s, _ in pairs], blocks)
+    return candidates
+
+
 # -- busy intervals -------------------------------------------------------------------------------
+
+
+def _spans(
+    starts: list[int], length: int, intervals: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """For each busy interval, the slice ``[i, j)`` of sorted slot starts whose slots overlap it.
+
+    Half-open: a slot ``[x, x + length)`` overlaps ``[s, e)`` iff ``s - length < x < e``.
+    """
+    right, left = bisect.bisect_right, bisect.bisect_left
+    found: list[tuple[int, int]] = []
+    append = found.append
+    for s, e in intervals:
+        i = right(starts, s - length)
+        j = left(starts, e, i)
+        if i < j:
+            append((i, j))
+    return found
 
 
 def _merge(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -262,23 +430,33 @@ def _gather(
     }
     day_counts: dict[date, int] = {}
     clinician_id = calendar.clinician.id
+    holding = {
+        status: by_reason[reason]
+        for status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+        if (reason := _holding(status, policy)) is not None
+    }
+    buffers = by_reason[Reason.BUFFER]
+    counting = policy.daily_max is not None
+    # Whether an appointment reaches [lo - margin, hi + margin) is decided on its datetimes, so
+    # only those that do are converted to seconds (floor of the start, ceiling of the end).
+    near, far = _instant(lo - margin), _instant(hi + margin)
+    epoch, second = _time.EPOCH, _SECOND
     for a in calendar.appointments:
-        if a.clinician_id != clinician_id:
+        found = holding.get(a.status)
+        if found is None or a.clinician_id != clinician_id:
             continue
-        reason = _holding(a.status, policy)
-        if reason is None:
-            continue
-        s, e = _time.ts(a.start), _time.ts_ceil(a.end)
-        if policy.daily_max is not None:
-            local_day = _time.local_wall(s, z).date()
+        if counting:
+            local_day = _time.local_wall(_time.ts(a.start), z).date()
             day_counts[local_day] = day_counts.get(local_day, 0) + 1
-        if e + margin <= lo or s - margin >= hi:
+        if a.end <= near or a.start >= far:
             continue
-        by_reason[reason].append((s, e))
+        s = (a.start - epoch) // second
+        e = -((epoch - a.end) // second)
+        found.append((s, e))
         if before:
-            by_reason[Reason.BUFFER].append((s - before, s))
+            buffers.append((s - before, s))
         if after:
-            by_reason[Reason.BUFFER].append((e, e + after))
+            buffers.append((e, e + after))
     client_open = 0
     for a in _client_appointments(calendar, client_id, client_appointments):
         s, e = _time.ts(a.start), _time.ts_ceil(a.end)
@@ -288,6 +466,16 @@ def _gather(
             by_reason[Reason.CLIENT_OVERLAP].append((s, e))
     cap = policy.client_open_cap
     return _Inputs(by_reason, day_counts, cap is not None and client_open >= cap)
+
+
+def _instant(seconds: int) -> datetime:
+    """:func:`_time.from_ts`, clamped to the datetimes that exist."""
+    try:
+        return _time.from_ts(seconds)
+    except OverflowError:
+        if seconds < 0:
+            return datetime.min.replace(tzinfo=UTC)
+        return datetime.max.replace(tzinfo=UTC)
 
 
 # A day's margin either side of any local date must stay inside datetime's range in every zone.
@@ -319,8 +507,7 @@ _MICROSECOND = timedelta(microseconds=1)
 class _Run:
     """Candidates for a window and the inputs needed to judge them."""
 
-    starts: list[int]
-    day_of: list[date]
+    candidates: _Candidates
     length: int
     inputs: _Inputs
     now: int
@@ -329,6 +516,19 @@ class _Run:
     """``now + min_notice``, rounded up (the same reasoning)."""
     horizon_end: int
     """``now + horizon``, rounded down: an integer start is after it iff after this."""
+
+    @property
+    def starts(self) -> list[int]:
+        """The sorted candidate starts, in POSIX seconds."""
+        return self.candidates.starts
+
+    def start_times(self) -> list[datetime]:
+        """The candidate starts as aware UTC datetimes."""
+        return self.candidates.start_times()
+
+    def end_times(self, starts: list[datetime]) -> Iterator[datetime]:
+        """The slot ends for *starts* (elapsed length: UTC arithmetic)."""
+        return map(add, starts, repeat(timedelta(0, self.length)))
 
 
 def _prepare(
@@ -347,27 +547,15 @@ def _prepare(
     z = clinician.tz
     length = clinician.service_minutes * 60
     grid = policy.grid_minutes
-    starts: list[int] = []
-    day_of: list[date] = []
-    in_order = True
-    for day in _days(first_day, last_day):
-        found = _day_candidates(day, clinician, z, grid, length)
-        if found and starts and found[0] <= starts[-1]:
-            in_order = False  # a date's repeated late hour came after the next date began
-        starts.extend(found)
-        day_of.extend([day] * len(found))
-    if not in_order:
-        pairs = sorted(zip(starts, day_of, strict=True))
-        starts = [s for s, _ in pairs]
-        day_of = [d for _, d in pairs]
+    candidates = _candidates(clinician, z, first_day, last_day, grid, length)
+    starts = candidates.starts
     lo = _time.start_of_day(first_day, z)
     hi = _time.start_of_day(last_day + timedelta(days=1), z)
     if starts:
         hi = max(hi, starts[-1] + length)  # the same: such a slot may end after the last date
     inputs = _gather(calendar, policy, z, lo, hi, now_utc, client_id, client_appointments)
     return _Run(
-        starts=starts,
-        day_of=day_of,
+        candidates=candidates,
         length=length,
         inputs=inputs,
         now=-(-now_us // 1_000_000),
@@ -383,28 +571,30 @@ def _full_days(run: _Run, policy: ApprovalPolicy) -> set[date]:
     return {day for day, count in run.inputs.day_counts.items() if count >= cap}
 
 
-def _slot_time(seconds: int) -> datetime:
-    return _time.EPOCH + timedelta(seconds=seconds)
+def _full_spans(run: _Run, policy: ApprovalPolicy) -> list[tuple[int, int]]:
+    """The slices of ``run.starts`` that lie on dates the daily maximum has filled."""
+    full = _full_days(run, policy)
+    if not full:
+        return []
+    return [(i, j) for day, i, j in run.candidates.day_spans() if day in full]
 
 
 def _available_flags(run: _Run, policy: ApprovalPolicy) -> list[bool]:
     starts = run.starts
+    n = len(starts)
     if run.inputs.client_full or not starts:
-        return [False] * len(starts)
-    merged: list[tuple[int, int]] = []
-    for intervals in run.inputs.by_reason.values():
-        merged.extend(intervals)
-    flags = [not b for b in _blocked(starts, run.length, _merge(merged))]
+        return [False] * n
     # Time rules cut a prefix (past, notice) and a suffix (horizon) of the sorted starts.
     head = bisect.bisect_left(starts, run.notice_end)
     tail = bisect.bisect_right(starts, run.horizon_end)
-    flags[:head] = [False] * head
-    flags[tail:] = [False] * (len(starts) - tail)
-    full = _full_days(run, policy)
-    if full:
-        for i, day in enumerate(run.day_of):
-            if day in full:
-                flags[i] = False
+    if head >= tail:
+        return [False] * n
+    flags = [False] * head + [True] * (tail - head) + [False] * (n - tail)
+    for intervals in run.inputs.by_reason.values():
+        for i, j in _spans(starts, run.length, intervals):
+            flags[i:j] = [False] * (j - i)
+    for i, j in _full_spans(run, policy):
+        flags[i:j] = [False] * (j - i)
     return flags
 
 
@@ -425,38 +615,48 @@ def available_slots(
     *client_appointments* and the calendar) count against its cap and may not overlap.
     """
     run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
-    length = timedelta(seconds=run.length)
-    epoch = _time.EPOCH
-    result = []
-    for s, ok in zip(run.starts, _available_flags(run, policy), strict=True):
-        start = epoch + timedelta(seconds=s)
-        result.append(Slot(start, start + length, ok))
-    return tuple(result)
+    flags = _available_flags(run, policy)
+    starts = run.start_times()
+    return tuple(map(Slot, starts, run.end_times(starts), flags))
 
 
-def _reasons(run: _Run, policy: ApprovalPolicy) -> list[set[Reason]]:
+_BIT = {reason: 1 << i for i, reason in enumerate(Reason)}
+
+
+def _reasons(run: _Run, policy: ApprovalPolicy) -> list[frozenset[Reason]]:
+    """Every slot's reasons: a bit per reason; equal sets share one frozenset.
+
+    Each reason's intervals are merged and swept against the candidates with ``_blocked``, the
+    plain sweep; the client view marks spans instead (``_spans``). Both follow the same half-open
+    rule, and the tests hold the two views to the same answers.
+    """
     starts = run.starts
-    reasons: list[set[Reason]] = [set() for _ in starts]
+    n = len(starts)
+    masks = [0] * n
     for reason, intervals in run.inputs.by_reason.items():
         if not intervals:
             continue
-        for i, hit in enumerate(_blocked(starts, run.length, _merge(list(intervals)))):
-            if hit:
-                reasons[i].add(reason)
-    full = _full_days(run, policy)
-    for i, s in enumerate(starts):
-        found = reasons[i]
-        if s < run.now:
-            found.add(Reason.PAST)
-        elif s < run.notice_end:
-            found.add(Reason.MIN_NOTICE)
-        if s > run.horizon_end:
-            found.add(Reason.HORIZON)
-        if full and run.day_of[i] in full:
-            found.add(Reason.DAILY_MAX)
-        if run.inputs.client_full:
-            found.add(Reason.CLIENT_CAP)
-    return reasons
+        bit = _BIT[reason]
+        for i in compress(range(n), _blocked(starts, run.length, _merge(list(intervals)))):
+            masks[i] |= bit
+    # Time rules: past, else minimum notice (a prefix); horizon (a suffix); daily maximum (dates).
+    past = bisect.bisect_left(starts, run.now)
+    notice = max(past, bisect.bisect_left(starts, run.notice_end))
+    horizon = bisect.bisect_right(starts, run.horizon_end)
+    spans = [
+        (_BIT[Reason.PAST], [(0, past)]),
+        (_BIT[Reason.MIN_NOTICE], [(past, notice)]),
+        (_BIT[Reason.HORIZON], [(horizon, n)]),
+        (_BIT[Reason.DAILY_MAX], _full_spans(run, policy)),
+    ]
+    if run.inputs.client_full:
+        spans.append((_BIT[Reason.CLIENT_CAP], [(0, n)]))
+    for bit, found in spans:
+        for i, j in found:
+            for k in range(i, j):
+                masks[k] |= bit
+    sets = {mask: frozenset(r for r, b in _BIT.items() if mask & b) for mask in set(masks)}
+    return list(map(sets.__getitem__, masks))
 
 
 def explain(
@@ -474,12 +674,9 @@ def explain(
     A slot is available in one view exactly when it is available in the other.
     """
     run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
-    length = timedelta(seconds=run.length)
-    result = []
-    for s, found in zip(run.starts, _reasons(run, policy), strict=True):
-        start = _slot_time(s)
-        result.append(ExplainedSlot(start, start + length, frozenset(found)))
-    return tuple(result)
+    reasons = _reasons(run, policy)
+    starts = run.start_times()
+    return tuple(map(ExplainedSlot, starts, run.end_times(starts), reasons))
 
 
 def check_slot(
