@@ -47,14 +47,18 @@ if importlib.util.find_spec("psycopg") is None:
     autodoc_mock_imports = ["psycopg"]
 
 # The names every doctest may use without importing them: the standard library's time types and
-# the whole public API. Pages import anything else themselves.
-doctest_global_setup = """
+# the whole public API. Pages import anything else themselves. README_MD lets a hidden doctest in
+# requests.md run the README's request example (tests/test_cli.py runs its first example).
+doctest_global_setup = f"""
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
 from selfsched import *
 from selfsched import errors
+
+README_MD = Path({str(Path(__file__).resolve().parents[1] / "README.md")!r})
 """
 
 html_theme = "furo"
