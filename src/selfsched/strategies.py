@@ -113,8 +113,13 @@ _T = TypeVar("_T")
 # that keeps drawing a whole calendar fast.
 
 
+@functools.cache
+def _integers(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
 def _int(draw: st.DrawFn, lo: int, hi: int) -> int:
-    return draw(st.integers(lo, hi))
+    return draw(_integers(lo, hi))
 
 
 def _pick(draw: st.DrawFn, options: Sequence[_T]) -> _T:

@@ -116,18 +116,25 @@ def _minutes(value: time, *, end: bool) -> int:
     return 24 * 60 if end and minutes == 0 else minutes
 
 
-def candidates(
-    calendar: ClinicianCalendar, grid: int, first_day: date, last_day: date, line: Timeline
-) -> list[tuple[datetime, date]]:
-    """Every offered slot start with its local date, in time order."""
-    clinician = calendar.clinician
-    length = timedelta(minutes=clinician.service_minutes)
-    # Each work range of each date: its minutes and its first and last instants.
-    ranges: dict[date, list[tuple[int, int, datetime, datetime]]] = {}
+@dataclass(frozen=True)
+class WorkRange:
+    """One work range of one local date: its wall minutes and its first and last instants."""
+
+    start_minute: int
+    end_minute: int
+    first: datetime
+    last: datetime
+
+
+def work_ranges(
+    calendar: ClinicianCalendar, first_day: date, last_day: date, line: Timeline
+) -> dict[date, list[WorkRange]]:
+    """The work ranges of each local date of the window, placed on the time line."""
+    ranges: dict[date, list[WorkRange]] = {}
     day = first_day
     while day <= last_day:
         midnight = datetime.combine(day, time())
-        for r in clinician.work_hours.days[day.weekday()]:
+        for r in calendar.clinician.work_hours.days[day.weekday()]:
             lo_minute = _minutes(r.start, end=False)
             hi_minute = _minutes(r.end, end=True)
             lo = line.first_reaching(midnight + timedelta(minutes=lo_minute))
@@ -135,16 +142,25 @@ def candidates(
                 hi = line.first_reaching(midnight + timedelta(days=1))
             else:
                 hi = line.last_before_end(midnight + timedelta(minutes=hi_minute))
-            ranges.setdefault(day, []).append((lo_minute, hi_minute, lo, hi))
+            ranges.setdefault(day, []).append(WorkRange(lo_minute, hi_minute, lo, hi))
         day += timedelta(days=1)
+    return ranges
+
+
+def candidates(
+    calendar: ClinicianCalendar, grid: int, first_day: date, last_day: date, line: Timeline
+) -> list[tuple[datetime, date]]:
+    """Every offered slot start with its local date, in time order."""
+    length = timedelta(minutes=calendar.clinician.service_minutes)
+    ranges = work_ranges(calendar, first_day, last_day, line)
     found: list[tuple[datetime, date]] = []
     for i, wall in enumerate(line.walls):
         minute = wall.hour * 60 + wall.minute
         if minute % grid:
             continue
-        for lo_minute, hi_minute, lo, hi in ranges.get(wall.date(), ()):
+        for r in ranges.get(wall.date(), ()):
             start = line.instant(i)
-            if lo_minute <= minute < hi_minute and lo <= start and start + length <= hi:
+            if r.start_minute <= minute < r.end_minute and r.first <= start <= r.last - length:
                 found.append((start, wall.date()))
     return found
 
@@ -200,24 +216,32 @@ def _overlaps(
     return any(s < end and start < e for s, e in intervals)
 
 
-def reference_explain(
+@dataclass(frozen=True)
+class Blockers:
+    """What can make a slot unavailable, apart from the time rules."""
+
+    busy: dict[Reason, list[tuple[datetime, datetime]]]
+    """Busy intervals (half-open) by the reason they give."""
+    per_day: dict[date, int]
+    """Holding appointments by the local date of their start, for the daily maximum."""
+    client_full: bool
+    """Whether the client already has as many open future appointments as the cap allows."""
+
+
+def blockers(
     calendar: ClinicianCalendar,
     policy: ApprovalPolicy,
     *,
-    first_day: date,
     last_day: date,
     now: datetime,
-    client_id: str | None = None,
-    client_appointments: Sequence[Appointment] = (),
-) -> list[RefSlot]:
-    """Every candidate slot of the window with its reasons, computed the slow, obvious way."""
-    now = now.astimezone(UTC)  # in one zone, `now + timedelta` would be wall-clock arithmetic
+    client_id: str | None,
+    client_appointments: Sequence[Appointment],
+    line: Timeline,
+) -> Blockers:
+    """Busy intervals, daily counts and the client cap of a window ending on *last_day*."""
     clinician = calendar.clinician
-    zone = ZoneInfo(clinician.zone)
-    line = timeline(zone, first_day, last_day)
-    length = timedelta(minutes=clinician.service_minutes)
+    zone = line.zone
     until = datetime.combine(last_day, time()) + timedelta(days=3)
-
     busy: dict[Reason, list[tuple[datetime, datetime]]] = {r: [] for r in Reason}
     for event in calendar.events:
         busy[Reason.CALENDAR_EVENT].extend(_event_intervals(event, zone, line, until))
@@ -238,7 +262,6 @@ def reference_explain(
             busy[Reason.BUFFER].append((a.end, a.end + policy.buffer_after))
         local_day = a.start.astimezone(zone).date()
         per_day[local_day] = per_day.get(local_day, 0) + 1
-
     own: dict[str, Appointment] = {}
     if client_id is not None:
         for a in (*client_appointments, *calendar.appointments):
@@ -248,20 +271,45 @@ def reference_explain(
     client_full = policy.client_open_cap is not None and (
         sum(1 for a in own.values() if a.start > now) >= policy.client_open_cap
     )
+    return Blockers(busy, per_day, client_full)
 
+
+def reference_explain(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    client_id: str | None = None,
+    client_appointments: Sequence[Appointment] = (),
+) -> list[RefSlot]:
+    """Every candidate slot of the window with its reasons, computed the slow, obvious way."""
+    now = now.astimezone(UTC)  # in one zone, `now + timedelta` would be wall-clock arithmetic
+    line = timeline(ZoneInfo(calendar.clinician.zone), first_day, last_day)
+    length = timedelta(minutes=calendar.clinician.service_minutes)
+    found = blockers(
+        calendar,
+        policy,
+        last_day=last_day,
+        now=now,
+        client_id=client_id,
+        client_appointments=client_appointments,
+        line=line,
+    )
     result = []
     for start, day in candidates(calendar, policy.grid_minutes, first_day, last_day, line):
         end = start + length
-        reasons = {r for r, intervals in busy.items() if _overlaps(start, end, intervals)}
+        reasons = {r for r, intervals in found.busy.items() if _overlaps(start, end, intervals)}
         if start < now:
             reasons.add(Reason.PAST)
         elif start < now + policy.min_notice:
             reasons.add(Reason.MIN_NOTICE)
         if start > now + policy.horizon:
             reasons.add(Reason.HORIZON)
-        if policy.daily_max is not None and per_day.get(day, 0) >= policy.daily_max:
+        if policy.daily_max is not None and found.per_day.get(day, 0) >= policy.daily_max:
             reasons.add(Reason.DAILY_MAX)
-        if client_full:
+        if found.client_full:
             reasons.add(Reason.CLIENT_CAP)
         result.append(RefSlot(start, end, day, frozenset(reasons)))
     return result
