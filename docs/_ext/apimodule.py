@@ -16,18 +16,21 @@ from typing import Any
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.ext.autodoc.mock import mock
 from sphinx.util.docutils import SphinxDirective
 
 TOP = "selfsched"
 
 
-def reexported(module_name: str) -> list[str]:
+def reexported(module_name: str, mocked: list[str]) -> list[str]:
     """Classes and functions in *module_name*'s ``__all__`` that ``selfsched`` re-exports.
 
     Data (constants, aliases) stays with its module: autodoc finds a constant's docstring only
-    in the module that assigns it.
+    in the module that assigns it. The modules in *mocked* (``autodoc_mock_imports``) are mocked
+    while importing, as autodoc does.
     """
-    module = importlib.import_module(module_name)
+    with mock(mocked):
+        module = importlib.import_module(module_name)
     top = importlib.import_module(TOP)
     return sorted(
         name
@@ -56,7 +59,7 @@ class ApiModule(SphinxDirective):
     option_spec = _AnyOption()
 
     def run(self) -> list[Any]:
-        shared = reexported(self.arguments[0])
+        shared = reexported(self.arguments[0], self.config.autodoc_mock_imports)
         options = dict(self.options)
         content = StringList(list(self.content), items=list(self.content.items))
         if shared:
