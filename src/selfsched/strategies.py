@@ -274,15 +274,20 @@ def aware_datetimes(
 def _wall_instant(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) -> datetime:
     """A UTC instant whose local wall time is on the quarter hour, within *spread* days.
 
-    Half the time the wall time is close to a real transition (a few quarter hours either side
-    of the wall time the clock shows when it changes) or, in a zone without one nearby, in the
-    small hours. It is placed with a drawn ``fold``; a skipped wall time lands just past the
-    gap. Shrinks toward 09:00 on *around*.
+    A third of the time 09:00 on *around* (the shrink target), a third any quarter hour, and a
+    third close to a real transition (a few quarter hours either side of the wall time the
+    clock shows when it changes) or, in a zone without one nearby, in the small hours. It is
+    placed with a drawn ``fold``; a skipped wall time lands just past the gap.
     """
     z = ZoneInfo(zone)
+    kind = _int(draw, 0, 2)
+    if kind == 0:
+        return datetime.combine(around, time(9), tzinfo=z).astimezone(UTC)
     day = around + timedelta(days=_int(draw, -spread, spread))
-    if _flip(draw):
-        midnight = datetime.combine(day, time())
+    midnight = datetime.combine(day, time())
+    if kind == 1:
+        wall = midnight + _int(draw, 0, 95) * 15 * _MINUTE
+    else:
         near = [t for t in find_transitions(zone) if abs(t - _midnight(day, z)) < 2 * _DAY]
         if near:
             shown = _pick(draw, near).astimezone(z).replace(tzinfo=None)
@@ -291,8 +296,6 @@ def _wall_instant(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) 
             wall = midnight + quarters * 15 * _MINUTE
         else:
             wall = midnight + _int(draw, 0, 15) * 15 * _MINUTE
-    else:
-        wall = datetime.combine(day, time(9)) + _int(draw, -36, 59) * 15 * _MINUTE
     return wall.replace(tzinfo=z, fold=_int(draw, 0, 1)).astimezone(UTC)
 
 
