@@ -311,4 +311,5 @@ def test_awkward_instants_are_reachable() -> None:
         lambda e: e.start == jump,
         settings=settings(QUICK, max_examples=500),
     )
+    assert series.start is not None
     assert (1, jump) == (series.start.astimezone(ny).fold, event.start)
