@@ -140,7 +140,7 @@ book_for_client       PD  PD  PD  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD
 perm_on_scheduler     PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
 perm_on_biller        PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
 perm_off_biller       PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-dry_run               PD  PD  PD  PD  PD  -   -   -   -   -   -   -   -   -   -   -   -   -   PD
+dry_run               PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
 expire_due            -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  -
 """
 """Rows: operations; columns: the actors above; cells: the codes in the module docstring."""

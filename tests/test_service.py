@@ -1954,13 +1954,16 @@ def test_dry_run_of_unchanged_settings_affects_nothing() -> None:
 
 
 def test_dry_run_writes_nothing() -> None:
-    """A dry run leaves the store (appointments, outbox, audit) exactly as it was."""
+    """A dry run changes no appointment and queues nothing; it only records the staff view."""
     world, _ = booked_week()
-    before = snapshot(world.store)
+    appointments, items, audit = snapshot(world.store)
 
     dry_run(world, grid_minutes=60, buffer_after=timedelta(hours=3), daily_max=1)
 
-    assert before == snapshot(world.store)
+    after_appointments, after_items, after_audit = snapshot(world.store)
+    assert (appointments, items) == (after_appointments, after_items)
+    assert audit == after_audit[:-1]
+    assert ("dry_run", "viewed") == (after_audit[-1].action, after_audit[-1].outcome)
 
 
 def test_dry_run_of_a_coarser_grid() -> None:

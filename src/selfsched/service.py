@@ -220,7 +220,7 @@ class Scheduler:
             seq=0,
             at=at,
             actor=actor_label(actor),
-            action=action,
+            action=str(action),
             outcome=outcome,
             appointment_id=appointment_id,
             error=error,
@@ -989,21 +989,24 @@ class Scheduler:
         clinician profiles (work hours, service length). Writes nothing. Appointments booked by
         staff are not subject to client rules and are not listed.
         """
-        if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
-            exc = PermissionDenied("Only practice staff can preview settings changes.")
-            self._refused(actor, "dry_run", None, exc)
-            raise exc
         new_practice = practice if practice is not None else self.practice
         replaced = {c.id: c for c in clinicians}
-        now = self._now()
-        affected: list[Affected] = []
-        with self.store.unit_of_work() as uow:
-            open_future = [a for a in uow.open_after(now) if a.origin is Origin.CLIENT]
-            for appointment in open_future:
-                reasons = self._recheck(uow, appointment, new_practice, replaced, now)
-                if reasons:
-                    affected.append(Affected(appointment, reasons))
-        return affected
+
+        def body() -> list[Affected]:
+            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
+                raise PermissionDenied("Only practice staff can preview settings changes.")
+            now = self._now()
+            affected: list[Affected] = []
+            with self.store.unit_of_work() as uow:
+                open_future = [a for a in uow.open_after(now) if a.origin is Origin.CLIENT]
+                for appointment in open_future:
+                    reasons = self._recheck(uow, appointment, new_practice, replaced, now)
+                    if reasons:
+                        affected.append(Affected(appointment, reasons))
+            return affected
+
+        # It shows staff the clients' appointments, so it is recorded like other staff views.
+        return self._view(actor, "dry_run", None, body)
 
     def _recheck(
         self,
