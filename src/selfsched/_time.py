@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from selfsched.errors import NaiveDatetime, UnknownTimeZone
@@ -129,9 +129,19 @@ def wall_bound(wall: datetime, z: tzinfo, *, latest: bool) -> int:
     return _transition_in(z, lo, hi)
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def start_of_day(day: date, z: tzinfo) -> int:
     """The first instant (POSIX seconds) whose local date in *z* is *day*."""
-    return wall_bound(datetime.combine(day, time()), z, latest=False)
+    wall = datetime.combine(day, time())
+    if isinstance(z, ZoneInfo | timezone):
+        # Both folds read the same offset only where the wall time exists exactly once (these
+        # zones honour fold): then midnight is simply shifted by it.
+        offset = z.utcoffset(wall)
+        if offset is not None and offset == z.utcoffset(wall.replace(fold=1)):
+            return (day.toordinal() - _EPOCH_ORDINAL) * DAY - offset // _SECOND
+    return wall_bound(wall, z, latest=False)
 
 
 def local_wall(seconds: int, z: tzinfo) -> datetime:
