@@ -93,6 +93,7 @@ class Appt:
     status: str
     origin: str
     location: str | None
+    approved: bool = False
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Half-open overlap."""
@@ -301,6 +302,7 @@ class Model:
         """Approved: ``BOOKED``, one email to the client."""
         appt = self.appts[appointment_id]
         appt.status = "booked"
+        appt.approved = True
         appt.location = location or appt.location
         return self._effects(["ok"], emails=[("approved", appointment_id)])
 
@@ -313,8 +315,10 @@ class Model:
             return PermissionDenied
         if self.due(appt):
             return TransitionNotAllowed
-        if appt.status == "pending" or (appt.status == "booked" and appt.origin == "client"):
-            return None
+        if appt.status == "pending" or (
+            appt.status == "booked" and appt.origin == "client" and not appt.approved
+        ):
+            return None  # a request, or a client's own instant booking: nobody decided it yet
         return TransitionNotAllowed
 
     def reject(self, appointment_id: str) -> Effects:

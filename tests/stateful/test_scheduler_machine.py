@@ -284,7 +284,8 @@ class SchedulerMachine(RuleBasedStateMachine):
     def _start(self, slot: tuple[int | None, int, int]) -> datetime:
         anchor, k, off_grid = slot
         if anchor is not None and self.model.appts:
-            start = self.model.appts[self._pick((anchor, "any"))].start + ((k % 7) - 3) * GRID
+            near = self.model.appts[self._pick((anchor, "preferred"), lambda a: a.status in OPEN)]
+            start = near.start + ((k % 7) - 3) * GRID
         else:
             base = datetime.fromtimestamp(
                 -(-self.model.now.timestamp() // GRID.total_seconds()) * GRID.total_seconds(), UTC
@@ -320,8 +321,8 @@ class SchedulerMachine(RuleBasedStateMachine):
         before = self.before
         entries = self.store.audit_entries()[before.audit_size :]
         assert effects.audit == [e.outcome for e in entries], "audit entries of the call"
-        new_ids = {item.id for item in before.outbox}
-        new = [item for item in self.store.outbox_items() if item.id not in new_ids]
+        old_ids = {item.id for item in before.outbox}
+        new = [item for item in self.store.outbox_items() if item.id not in old_ids]
         emails = [i.payload for i in new if isinstance(i.payload, EmailMessage)]
         notes = [i.payload for i in new if isinstance(i.payload, ChartNote)]
         assert effects.emails == [(str(e.kind), e.appointment_id) for e in emails]
@@ -464,11 +465,28 @@ class SchedulerMachine(RuleBasedStateMachine):
             assert {"pending": "placeholder"}.get(status, status) == str(entry.display)
         self._written(Effects())
 
-    @rule(actor=mostly_clients, clinician=clinicians, days_ahead=st.integers(0, 3))
-    def view_slots(self, actor: Actor | None, clinician: str, days_ahead: int) -> None:
-        """A client looks at a local day of slots: exactly the model's, Available or not."""
+    @rule(
+        actor=mostly_clients,
+        clinician=clinicians,
+        days_ahead=st.integers(0, 3),
+        anchor=st.none() | st.integers(0, 60),
+    )
+    def view_slots(
+        self, actor: Actor | None, clinician: str, days_ahead: int, anchor: int | None
+    ) -> None:
+        """A client looks at a local day of slots: exactly the model's, Available or not.
+
+        The day is *days_ahead* of today, or with an *anchor*, the day of an appointment (a
+        pending or booked one, if there is one), with its clinician.
+        """
+        if anchor is not None and self.model.appts:
+            wanted = "pending" if anchor % 2 else "booked"
+            appt = self.model.appts[self._pick((anchor, "preferred"), lambda a: a.status == wanted)]
+            clinician = appt.clinician
+            day = appt.start.astimezone(self.model.doctors[clinician].zone).date()
         doctor = self.model.doctors[clinician]
-        day = self.model.now.astimezone(doctor.zone).date() + timedelta(days=days_ahead)
+        if anchor is None or not self.model.appts:
+            day = self.model.now.astimezone(doctor.zone).date() + timedelta(days=days_ahead)
         expected: Refusal | None = None
         if not isinstance(actor, ClientActor):
             expected = PermissionDenied
