@@ -95,6 +95,10 @@ class OutboxItem:
     failed: bool = False
     """Given up on: an uncertain resend also failed, or attempts ran out."""
     last_error: str | None = None
+    claimed_until: datetime | None = None
+    """Set while a dispatch is delivering the item: no other dispatch, in this process or
+    another, takes it before this instant. A claim left by a dispatch that died lapses then, and
+    the item is delivered again."""
 
 
 @attrs.frozen(kw_only=True)

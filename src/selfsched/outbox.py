@@ -10,6 +10,9 @@ The rules, per item:
 
 So no email goes twice except the one resend the SMTP rules allow, and that one carries the same
 Message-ID so the client's mail system can fold the duplicates.
+
+An attempt ends the item's claim (``claimed_until``, set by the dispatch that took it): the item
+is free for the next dispatch again, unless it was delivered or given up on.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ def after_attempt(
     """The item's next state after one delivery attempt that raised *error* (or ``None``)."""
     attempts = item.attempts + 1
     if error is None:
-        return attrs.evolve(item, attempts=attempts, delivered_at=now)
+        return attrs.evolve(item, attempts=attempts, delivered_at=now, claimed_until=None)
     uncertain = isinstance(error, DeliveryUncertain)
     return attrs.evolve(
         item,
         attempts=attempts,
+        claimed_until=None,
         uncertain=item.uncertain or uncertain,
         # An uncertain item gets exactly one more try; a certain failure retries to the limit.
         failed=item.uncertain or (not uncertain and attempts >= max_attempts),

@@ -62,6 +62,7 @@ def test_new_store_is_empty(store: AppointmentStore) -> None:
         assert [] == uow.open_after(NOW)
         assert uow.idempotent("client-1", "key") is None
         assert [] == uow.outbox()
+        assert [] == uow.failed_outbox()
         assert uow.last_audit() is None
         assert () == tuple(uow.audit())
 
@@ -299,6 +300,55 @@ def test_update_outbox_records_attempts_and_hides_finished_items(
         uow.update_outbox(attrs.evolve(email_item("o-3"), attempts=5, failed=True))
     with store.unit_of_work() as uow:
         assert [retrying] == uow.outbox()
+
+
+def test_a_claim_round_trips(store: AppointmentStore) -> None:
+    """``update_outbox`` keeps ``claimed_until`` to the microsecond, any zone, and clears it."""
+    with store.unit_of_work() as uow:
+        uow.add_outbox(email_item("o-1"))
+        uow.add_outbox(attrs.evolve(note_item("o-2"), claimed_until=NOW + HOUR))
+    until = datetime(2026, 3, 2, 4, 5, 6, 789012, tzinfo=NEW_YORK)
+    claimed = attrs.evolve(email_item("o-1"), attempts=2, claimed_until=until)
+    with store.unit_of_work() as uow:
+        uow.update_outbox(claimed)
+    with store.unit_of_work() as uow:
+        waiting = uow.outbox()
+    assert [claimed, attrs.evolve(note_item("o-2"), claimed_until=NOW + HOUR)] == waiting
+    released = attrs.evolve(claimed, attempts=3, claimed_until=None)
+    with store.unit_of_work() as uow:
+        uow.update_outbox(released)
+    with store.unit_of_work() as uow:
+        assert released == uow.outbox()[0]
+
+
+def test_failed_outbox_lists_given_up_items_oldest_first(store: AppointmentStore) -> None:
+    """``failed_outbox`` returns the items given up on, oldest first, every field intact."""
+    with store.unit_of_work() as uow:
+        uow.add_outbox(email_item("o-waiting"))
+        uow.add_outbox(email_item("o-sent"))
+        uow.add_outbox(email_item("o-late", NOW + timedelta(minutes=1)))
+        uow.add_outbox(note_item("o-early"))
+    late = attrs.evolve(
+        email_item("o-late", NOW + timedelta(minutes=1)),
+        attempts=2,
+        uncertain=True,
+        failed=True,
+        last_error="DeliveryUncertain: no answer after the final dot",
+    )
+    early = attrs.evolve(note_item("o-early"), attempts=5, failed=True, last_error="OSError: x")
+    with store.unit_of_work() as uow:
+        uow.update_outbox(late)
+        uow.update_outbox(early)
+        uow.update_outbox(attrs.evolve(email_item("o-sent"), attempts=1, delivered_at=NOW))
+    with store.unit_of_work() as uow:
+        assert [early, late] == uow.failed_outbox()
+        assert ["o-waiting"] == [i.id for i in uow.outbox()]
+    back = attrs.evolve(late, attempts=0, failed=False)
+    with store.unit_of_work() as uow:
+        uow.update_outbox(back)
+    with store.unit_of_work() as uow:
+        assert [early] == uow.failed_outbox()
+        assert [email_item("o-waiting"), back] == uow.outbox()
 
 
 def test_audit_keeps_the_chain_in_order(store: AppointmentStore) -> None:

@@ -4,7 +4,8 @@
   (``2026-03-09T14:00:00.000000+00:00``), which sorts the same way as the instants do.
 - An outbox payload is a JSON object discriminated by ``"type"``: ``"email"`` for an
   :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
-  :class:`~selfsched.events.ChartNote`.
+  :class:`~selfsched.events.ChartNote`. An outbox row also keeps the item's delivery state,
+  its claim (``claimed_until``) included.
 - An audit entry's ``at`` is stored as the exact ISO text its hash was computed over, so reading
   an entry back reproduces its digest (:func:`selfsched.events.verify_chain`).
 """
@@ -18,17 +19,20 @@ from typing import Any
 
 from selfsched import _time
 from selfsched.errors import SelfschedError, StorageError
-from selfsched.events import ChartNote, EmailKind, EmailMessage
+from selfsched.events import ChartNote, EmailKind, EmailMessage, OutboxItem
 from selfsched.model import Appointment
 
 __all__ = [
     "APPOINTMENT_COLUMNS",
+    "OUTBOX_COLUMNS",
     "appointment_from_row",
     "appointment_to_row",
     "changes_from_json",
     "changes_to_json",
     "instant_from_text",
     "instant_to_text",
+    "outbox_from_row",
+    "outbox_to_row",
     "payload_from_dict",
     "payload_kind",
     "payload_to_dict",
@@ -186,6 +190,80 @@ def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
                 raise StorageError(f"Unknown outbox payload type {other!r} in the store.")
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"A stored outbox payload is malformed: {exc!r}.") from exc
+
+
+OUTBOX_COLUMNS = (
+    "id",
+    "kind",
+    "payload",
+    "created_at",
+    "attempts",
+    "uncertain",
+    "delivered_at",
+    "failed",
+    "last_error",
+    "claimed_until",
+)
+"""The outbox columns, in the order of :func:`outbox_to_row`."""
+
+
+def outbox_to_row(
+    item: OutboxItem,
+    instant: Callable[[str, datetime], Any],
+    payload: Callable[[dict[str, object]], Any],
+) -> tuple[Any, ...]:
+    """Column values of *item*; *instant* encodes each datetime, *payload* the payload's dict."""
+
+    def maybe(name: str, value: datetime | None) -> Any:  # noqa: ANN401  (a driver value)
+        return None if value is None else instant(name, value)
+
+    return (
+        item.id,
+        payload_kind(item.payload),
+        payload(payload_to_dict(item.payload)),
+        instant("created_at", item.created_at),
+        item.attempts,
+        item.uncertain,
+        maybe("delivered_at", item.delivered_at),
+        item.failed,
+        item.last_error,
+        maybe("claimed_until", item.claimed_until),
+    )
+
+
+def outbox_from_row(
+    row: Sequence[Any],
+    instant: Callable[[Any], datetime],
+    payload: Callable[[Any], Mapping[str, Any]],
+) -> OutboxItem:
+    """The item of a row in :data:`OUTBOX_COLUMNS` order; *payload* decodes the payload column.
+
+    :class:`StorageError` if the row is malformed.
+    """
+
+    def maybe(value: object) -> datetime | None:
+        return None if value is None else instant(value)
+
+    try:
+        data = payload(row[2])
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"Outbox item {row[0]!r} has a malformed payload.") from exc
+    try:
+        return OutboxItem(
+            id=row[0],
+            payload=payload_from_dict(data),
+            created_at=instant(row[3]),
+            attempts=int(row[4]),
+            uncertain=bool(row[5]),
+            delivered_at=maybe(row[6]),
+            failed=bool(row[7]),
+            last_error=row[8],
+            claimed_until=maybe(row[9]),
+        )
+    except (SelfschedError, TypeError, ValueError) as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(f"A stored outbox item {row[0]!r} is malformed: {exc}") from exc
 
 
 def changes_to_json(changes: tuple[tuple[str, str], ...]) -> str:

@@ -92,6 +92,10 @@ class _Unit:
         waiting = [i for i in self._t.outbox.values() if i.delivered_at is None and not i.failed]
         return sorted(waiting, key=lambda i: (i.created_at, i.id))
 
+    def failed_outbox(self) -> list[OutboxItem]:
+        failed = [i for i in self._t.outbox.values() if i.failed]
+        return sorted(failed, key=lambda i: (i.created_at, i.id))
+
     def update_outbox(self, item: OutboxItem) -> None:
         self._t.outbox[item.id] = item
 

@@ -35,7 +35,7 @@ runs) can share one database.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -128,7 +128,8 @@ _DDL = (
         uncertain boolean NOT NULL,
         delivered_at timestamptz,
         failed boolean NOT NULL,
-        last_error text
+        last_error text,
+        claimed_until timestamptz
     )""",
     """CREATE INDEX IF NOT EXISTS outbox_waiting ON {s}.outbox (created_at, id)
         WHERE delivered_at IS NULL AND NOT failed""",
@@ -167,8 +168,10 @@ _MAX_IDENTIFIER = 63
 """PostgreSQL silently truncates longer names."""
 
 _APPOINTMENTS = sql.SQL(", ").join(sql.Identifier(c) for c in _codec.APPOINTMENT_COLUMNS)
-_OUTBOX = sql.SQL(
-    "id, kind, payload, created_at, attempts, uncertain, delivered_at, failed, last_error"
+_OUTBOX = sql.SQL(", ").join(sql.Identifier(c) for c in _codec.OUTBOX_COLUMNS)
+_OUTBOX_MARKS = sql.SQL(", ").join(sql.Placeholder() * len(_codec.OUTBOX_COLUMNS))
+_OUTBOX_UPDATES = sql.SQL(", ").join(
+    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in _codec.OUTBOX_COLUMNS[1:]
 )
 _AUDIT = sql.SQL(
     "seq, at, actor, action, outcome, appointment_id, error, before, after, changes, "
@@ -200,6 +203,13 @@ def _utc(value: Any) -> datetime:  # noqa: ANN401  (a value from the driver)
 
 def _instant(name: str, value: datetime) -> datetime:
     return _time.to_utc(name, value)
+
+
+def _as_dict(value: Any) -> Mapping[str, Any]:  # noqa: ANN401  (a value from the driver)
+    """A ``jsonb`` payload as the driver decoded it: it must be an object."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 class _PostgresUnit:
@@ -328,60 +338,42 @@ class _PostgresUnit:
 
     @staticmethod
     def _outbox_values(item: OutboxItem) -> tuple[Any, ...]:
-        return (
-            item.id,
-            _codec.payload_kind(item.payload),
-            Jsonb(_codec.payload_to_dict(item.payload)),
-            _instant("created_at", item.created_at),
-            item.attempts,
-            item.uncertain,
-            None if item.delivered_at is None else _instant("delivered_at", item.delivered_at),
-            item.failed,
-            item.last_error,
-        )
+        return _codec.outbox_to_row(item, _instant, Jsonb)
 
     def add_outbox(self, item: OutboxItem) -> None:
         self._write(
             self._q(
-                "INSERT INTO {s}.outbox ({cols}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO {s}.outbox ({cols}) VALUES ({marks})",
                 cols=_OUTBOX,
+                marks=_OUTBOX_MARKS,
             ),
             self._outbox_values(item),
             duplicate=f"An outbox item with id {item.id!r} already exists.",
         )
 
-    def outbox(self) -> list[OutboxItem]:
-        rows = self._rows(
-            self._q(
-                "SELECT {cols} FROM {s}.outbox WHERE delivered_at IS NULL AND NOT failed "
-                'ORDER BY created_at, id COLLATE "C"',
-                cols=_OUTBOX,
-            )
+    def _outbox_items(self, where: str) -> list[OutboxItem]:
+        query = self._q(  # *where* is one of this class's constant conditions
+            "SELECT {cols} FROM {s}.outbox WHERE "  # noqa: S608
+            + where
+            + ' ORDER BY created_at, id COLLATE "C"',
+            cols=_OUTBOX,
         )
-        return [
-            OutboxItem(
-                id=row[0],
-                payload=_codec.payload_from_dict(row[2]),
-                created_at=_utc(row[3]),
-                attempts=row[4],
-                uncertain=row[5],
-                delivered_at=None if row[6] is None else _utc(row[6]),
-                failed=row[7],
-                last_error=row[8],
-            )
-            for row in rows
-        ]
+        return [_codec.outbox_from_row(row, _utc, _as_dict) for row in self._rows(query)]
+
+    def outbox(self) -> list[OutboxItem]:
+        return self._outbox_items("delivered_at IS NULL AND NOT failed")
+
+    def failed_outbox(self) -> list[OutboxItem]:
+        return self._outbox_items("failed")
 
     def update_outbox(self, item: OutboxItem) -> None:
         self._write(
             self._q(
-                "INSERT INTO {s}.outbox ({cols}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, "
-                "payload = excluded.payload, created_at = excluded.created_at, "
-                "attempts = excluded.attempts, uncertain = excluded.uncertain, "
-                "delivered_at = excluded.delivered_at, failed = excluded.failed, "
-                "last_error = excluded.last_error",
+                "INSERT INTO {s}.outbox ({cols}) VALUES ({marks}) "
+                "ON CONFLICT (id) DO UPDATE SET {updates}",
                 cols=_OUTBOX,
+                marks=_OUTBOX_MARKS,
+                updates=_OUTBOX_UPDATES,
             ),
             self._outbox_values(item),
         )

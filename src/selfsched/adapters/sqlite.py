@@ -80,7 +80,8 @@ _SCHEMA = (
         uncertain INTEGER NOT NULL,
         delivered_at TEXT,
         failed INTEGER NOT NULL,
-        last_error TEXT
+        last_error TEXT,
+        claimed_until TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (created_at, id)
         WHERE delivered_at IS NULL AND failed = 0""",
@@ -116,9 +117,15 @@ _UPDATE = (  # constant column names
     + ", ".join(f"{c} = ?" for c in _codec.APPOINTMENT_COLUMNS[1:])
     + " WHERE id = ? AND version = ?"
 )
-_OUTBOX_COLUMNS = (
-    "id, kind, payload, created_at, attempts, uncertain, delivered_at, failed, last_error"
+_OUTBOX_COLUMNS = ", ".join(_codec.OUTBOX_COLUMNS)
+_OUTBOX_INSERT = (
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) "  # noqa: S608  (constant column names)
+    f"VALUES ({', '.join('?' * len(_codec.OUTBOX_COLUMNS))})"
 )
+_OUTBOX_UPSERT = f"{_OUTBOX_INSERT} ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in _codec.OUTBOX_COLUMNS[1:]
+)
+_OUTBOX_SELECT = f"SELECT {_OUTBOX_COLUMNS} FROM outbox"  # noqa: S608  (constant column names)
 _AUDIT_COLUMNS = (
     "seq, at, actor, action, outcome, appointment_id, error, before, after, changes, "
     "prev_hash, hash"
@@ -144,10 +151,6 @@ def _is_duplicate(exc: sqlite3.Error) -> bool:
 
 def _text(name: str, value: datetime) -> str:
     return _codec.instant_to_text(name, value)
-
-
-def _maybe_text(name: str, value: datetime | None) -> str | None:
-    return None if value is None else _text(name, value)
 
 
 class _SqliteUnit:
@@ -233,58 +236,27 @@ class _SqliteUnit:
 
     @staticmethod
     def _outbox_values(item: OutboxItem) -> tuple[Any, ...]:
-        return (
-            item.id,
-            _codec.payload_kind(item.payload),
-            json.dumps(_codec.payload_to_dict(item.payload), sort_keys=True),
-            _text("created_at", item.created_at),
-            item.attempts,
-            item.uncertain,
-            _maybe_text("delivered_at", item.delivered_at),
-            item.failed,
-            item.last_error,
-        )
+        return _codec.outbox_to_row(item, _text, lambda data: json.dumps(data, sort_keys=True))
 
     def add_outbox(self, item: OutboxItem) -> None:
         self._write(
-            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            _OUTBOX_INSERT,
             self._outbox_values(item),
             duplicate=f"An outbox item with id {item.id!r} already exists.",
         )
 
-    def outbox(self) -> list[OutboxItem]:
-        rows = self._rows(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox "  # noqa: S608  (constant column names)
-            "WHERE delivered_at IS NULL AND failed = 0 ORDER BY created_at, id"
-        )
-        return [self._outbox_item(row) for row in rows]
+    def _outbox_items(self, where: str) -> list[OutboxItem]:
+        rows = self._rows(f"{_OUTBOX_SELECT} WHERE {where} ORDER BY created_at, id")
+        return [_codec.outbox_from_row(row, _codec.instant_from_text, json.loads) for row in rows]
 
-    @staticmethod
-    def _outbox_item(row: Sequence[Any]) -> OutboxItem:
-        try:
-            payload = json.loads(row[2])
-        except ValueError as exc:
-            raise StorageError(f"Outbox item {row[0]!r} has a malformed payload.") from exc
-        return OutboxItem(
-            id=row[0],
-            payload=_codec.payload_from_dict(payload),
-            created_at=_codec.instant_from_text(row[3]),
-            attempts=int(row[4]),
-            uncertain=bool(row[5]),
-            delivered_at=None if row[6] is None else _codec.instant_from_text(row[6]),
-            failed=bool(row[7]),
-            last_error=row[8],
-        )
+    def outbox(self) -> list[OutboxItem]:
+        return self._outbox_items("delivered_at IS NULL AND failed = 0")
+
+    def failed_outbox(self) -> list[OutboxItem]:
+        return self._outbox_items("failed <> 0")
 
     def update_outbox(self, item: OutboxItem) -> None:
-        self._write(
-            f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
-            "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, "
-            "created_at = excluded.created_at, attempts = excluded.attempts, "
-            "uncertain = excluded.uncertain, delivered_at = excluded.delivered_at, "
-            "failed = excluded.failed, last_error = excluded.last_error",
-            self._outbox_values(item),
-        )
+        self._write(_OUTBOX_UPSERT, self._outbox_values(item))
 
     @staticmethod
     def _audit_entry(row: Sequence[Any]) -> AuditEntry:
