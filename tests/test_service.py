@@ -31,7 +31,7 @@ from selfsched.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from selfsched.events import ChartNote, EmailKind, EmailMessage, verify_chain
+from selfsched.events import ChartNote, EmailKind, EmailMessage, OutboxItem, verify_chain
 from selfsched.model import (
     Appointment,
     AppointmentStatus,
@@ -42,9 +42,11 @@ from selfsched.model import (
     WorkHours,
 )
 from selfsched.permissions import Actor, ClientActor
+from selfsched.ports import Mailer
 from selfsched.requests import MAX_REASON_LENGTH
-from selfsched.service import UNCHANGED, DispatchReport, Display, ScheduleEntry
+from selfsched.service import UNCHANGED, DispatchReport, Display, ScheduleEntry, Scheduler
 from selfsched.slots import Reason, Slot
+from selfsched.testing import FixedClock, RecordingChart, RecordingMailer, SequentialIds
 from service_fixtures import (
     ADMIN,
     AS_ALICE,
@@ -1919,6 +1921,335 @@ def test_chart_notes_are_retried_too() -> None:
 
     assert [DispatchReport(retrying=1), DispatchReport(delivered=1), DispatchReport()] == reports
     assert 1 == len(world.chart.notes)
+
+
+# -- claims: dispatches of several schedulers over one store ---------------------------------------
+
+LEASE = timedelta(minutes=5)
+"""The default ``dispatch_lease``."""
+
+
+class Crash(BaseException):
+    """The process dying in the middle of a delivery: nothing the dispatch could catch."""
+
+
+def other_instance(
+    world: World, mailer: Mailer | None, clock: FixedClock | None = None
+) -> Scheduler:
+    """A second scheduler over *world*'s store (another backend instance), with its own mailer
+    and clock (by default, stopped at the world's present)."""
+    return Scheduler(
+        store=world.store,
+        directory=world.directory,
+        clock=clock if clock is not None else FixedClock(world.clock.now()),
+        ids=SequentialIds(),
+        practice=world.scheduler.practice,
+        mailer=mailer,
+        chart=RecordingChart(),
+        auto_dispatch=False,
+    )
+
+
+def three_approvals() -> World:
+    """Three approved requests (Alice Monday and Tuesday, Bob Tuesday), their emails waiting."""
+    world = build(auto_dispatch=False)
+    for actor, start in ((AS_ALICE, SLOT), (AS_BOB, TUESDAY_SLOT), (AS_ALICE, at(TUESDAY, 14))):
+        booked = world.scheduler.book(actor, "c1", start)
+        world.scheduler.approve(SCHEDULER, booked.id, location="Room 2")
+    assert 3 == len(world.store.outbox_items())
+    return world
+
+
+def test_a_dispatch_claims_what_it_delivers_for_the_lease() -> None:
+    """An item being delivered is claimed until now + the lease; its outcome ends the claim."""
+    world = approved_without_dispatch()
+    seen: list[OutboxItem] = []
+    send = world.mailer.send
+
+    def look_then_send(message: EmailMessage) -> None:
+        seen.extend(world.store.outbox_items())
+        send(message)
+
+    world.mailer.send = look_then_send  # type: ignore[method-assign]
+
+    assert DispatchReport(delivered=1) == world.scheduler.dispatch()
+    assert [NOW + LEASE] == [item.claimed_until for item in seen]
+    (item,) = world.store.outbox_items()
+    assert (None, NOW, 1) == (item.claimed_until, item.delivered_at, item.attempts)
+
+
+def test_another_scheduler_leaves_claimed_items_alone() -> None:
+    """A second scheduler on the same store dispatching while the first delivers sends nothing."""
+    world = approved_without_dispatch()
+    other_mailer = RecordingMailer()
+    other = other_instance(world, other_mailer)
+    meanwhile: list[DispatchReport] = []
+    send = world.mailer.send
+
+    def other_dispatches_meanwhile(message: EmailMessage) -> None:
+        meanwhile.append(other.dispatch())
+        send(message)
+
+    world.mailer.send = other_dispatches_meanwhile  # type: ignore[method-assign]
+
+    assert DispatchReport(delivered=1) == world.scheduler.dispatch()
+    assert ([DispatchReport()], [], 1) == (meanwhile, other_mailer.sent, len(world.mailer.sent))
+
+
+def test_a_claim_left_by_a_crashed_dispatch_lapses_after_the_lease() -> None:
+    """A dispatch that dies after sending leaves its claim: nobody sends the item until the lease
+    ends, then another scheduler sends it again, with the same Message-ID (at least once)."""
+    world = approved_without_dispatch()
+    send = world.mailer.send
+
+    def send_then_die(message: EmailMessage) -> None:
+        send(message)
+        raise Crash
+
+    world.mailer.send = send_then_die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        world.scheduler.dispatch()
+    other_mailer, other_clock = RecordingMailer(), FixedClock(NOW)
+    other = other_instance(world, other_mailer, other_clock)
+
+    other_clock.advance(LEASE - timedelta(microseconds=1))
+    assert DispatchReport() == other.dispatch()
+    other_clock.advance(timedelta(microseconds=1))
+    assert DispatchReport(delivered=1) == other.dispatch()
+
+    assert world.mailer.sent == other_mailer.sent
+    assert "<appointment-1.approved.v2@selfsched.invalid>" == other_mailer.sent[0].message_id
+    (item,) = world.store.outbox_items()
+    assert (1, None, NOW + LEASE) == (item.attempts, item.claimed_until, item.delivered_at)
+
+
+def test_claims_are_renewed_when_half_the_lease_has_passed() -> None:
+    """A dispatch slower than the lease renews the claims on what it has still to send."""
+    world = three_approvals()
+    claims: list[list[datetime | None]] = []
+    send = world.mailer.send
+
+    def slow_send(message: EmailMessage) -> None:
+        claims.append([i.claimed_until for i in world.store.outbox_items() if not i.delivered_at])
+        send(message)
+        world.clock.advance(timedelta(minutes=3))
+
+    world.mailer.send = slow_send  # type: ignore[method-assign]
+
+    assert DispatchReport(delivered=3) == world.scheduler.dispatch()
+    minutes = [[(c - NOW) // timedelta(minutes=1) for c in row if c] for row in claims]
+    assert [[5, 5, 5], [8, 8], [11]] == minutes
+    assert [None] * 3 == [item.claimed_until for item in world.store.outbox_items()]
+
+
+def test_a_dispatch_whose_lease_ran_out_stops() -> None:
+    """A delivery that outlasts the lease ends the dispatch: the claims on the rest have lapsed
+    (another scheduler may have them now), so they are left to the next dispatch."""
+    world = three_approvals()
+    send = world.mailer.send
+
+    def send_for_six_minutes(message: EmailMessage) -> None:
+        send(message)
+        if len(world.mailer.sent) == 1:
+            world.clock.advance(timedelta(minutes=6))
+
+    world.mailer.send = send_for_six_minutes  # type: ignore[method-assign]
+
+    assert DispatchReport(delivered=1) == world.scheduler.dispatch()
+    waiting = [i.claimed_until for i in world.store.outbox_items() if i.delivered_at is None]
+    assert [NOW + LEASE] * 2 == waiting
+    assert DispatchReport(delivered=2) == world.scheduler.dispatch()
+    assert 3 == len({m.message_id for m in world.mailer.sent}) == len(world.mailer.sent)
+
+
+@pytest.mark.parametrize("first_delivers", [False, True], ids=["first-fails", "first-delivers"])
+def test_a_lapsed_claim_records_only_a_delivery_over_another_dispatch(
+    first_delivers: bool,
+) -> None:
+    """A send that hangs past the lease: another scheduler takes the item meanwhile. When the
+    first send ends, its failure is not recorded over the other's work; its delivery is."""
+    world = approved_without_dispatch()
+    other_mailer = RecordingMailer()
+    other_mailer.fail_next = 0 if not first_delivers else 1
+    other = other_instance(world, other_mailer, FixedClock(NOW + LEASE))
+    meanwhile: list[DispatchReport] = []
+    send = world.mailer.send
+
+    def hang_past_the_lease(message: EmailMessage) -> None:
+        world.clock.advance(LEASE)
+        meanwhile.append(other.dispatch())
+        if not first_delivers:
+            raise DeliveryError("timed out")
+        send(message)
+
+    world.mailer.send = hang_past_the_lease  # type: ignore[method-assign]
+    report = world.scheduler.dispatch()
+
+    (item,) = world.store.outbox_items()
+    delivered_by = NOW if first_delivers else NOW + LEASE  # each dispatch's clock at its send
+    assert (delivered_by, None) == (item.delivered_at, item.claimed_until)
+    if first_delivers:
+        assert (DispatchReport(delivered=1), [DispatchReport(retrying=1)]) == (report, meanwhile)
+    else:
+        assert (DispatchReport(retrying=1), [DispatchReport(delivered=1)]) == (report, meanwhile)
+    assert DispatchReport() == world.scheduler.dispatch() == other.dispatch()
+
+
+def test_a_scheduler_without_a_mailer_claims_no_email() -> None:
+    """An instance that cannot send emails leaves them unclaimed for one that can."""
+    world = approved_without_dispatch()
+    mute = other_instance(world, None)
+
+    assert DispatchReport() == mute.dispatch()
+    assert [None] == [item.claimed_until for item in world.store.outbox_items()]
+    assert DispatchReport(delivered=1) == world.scheduler.dispatch()
+
+
+@pytest.mark.parametrize("lease", [timedelta(0), timedelta(seconds=-1)])
+def test_the_dispatch_lease_must_be_positive(lease: timedelta) -> None:
+    """A lease of no length would let every dispatch take every item."""
+    world = build()
+    with pytest.raises(InvalidRange, match="dispatch_lease"):
+        Scheduler(
+            store=world.store,
+            directory=world.directory,
+            clock=world.clock,
+            ids=SequentialIds(),
+            practice=world.scheduler.practice,
+            dispatch_lease=lease,
+        )
+
+
+# -- deliveries given up on ------------------------------------------------------------------------
+
+
+def given_up(max_attempts: int = 1) -> World:
+    """Alice's approval email given up on (a sure failure on each of *max_attempts* attempts)."""
+    world = approved_without_dispatch(max_attempts=max_attempts)
+    world.mailer.fail_next = max_attempts
+    for _ in range(max_attempts):
+        world.scheduler.dispatch()
+    assert world.store.outbox_items()[0].failed
+    return world
+
+
+@pytest.mark.parametrize("staff", [FRONT_DESK, DIRECTOR_OFF, ADMIN], ids=lambda s: s.role)
+def test_staff_see_failed_deliveries_and_are_audited(staff: Actor) -> None:
+    """Staff of any role see the items given up on, oldest first, each with its last error."""
+    world = given_up()
+    world.scheduler.cancel(AS_BOB, world.scheduler.book(AS_BOB, "c1", TUESDAY_SLOT).id, "Ill")
+
+    def chart_offline(note: ChartNote) -> None:
+        raise OSError("chart offline")
+
+    world.chart.add_note = chart_offline  # type: ignore[method-assign]
+    for _ in range(5):
+        world.scheduler.dispatch()
+
+    listed = world.scheduler.failed_deliveries(staff)
+
+    assert [EmailKind.APPROVED, "Appointment Cancellation Note"] == [
+        i.payload.kind if isinstance(i.payload, EmailMessage) else i.payload.title for i in listed
+    ]
+    assert world.store.outbox_items() == listed
+    assert [
+        "DeliveryError: RecordingMailer was told to fail this send.",
+        "OSError: chart offline",
+    ] == [i.last_error for i in listed]
+    entry = world.store.audit_entries()[-1]
+    assert ("view_failed_deliveries", "viewed", None) == (
+        entry.action,
+        entry.outcome,
+        entry.appointment_id,
+    )
+
+
+def test_no_failed_deliveries_is_an_empty_list() -> None:
+    """Nothing given up on: an empty list (still recorded as a staff view)."""
+    world = approved_without_dispatch()
+    assert [] == world.scheduler.failed_deliveries(FRONT_DESK)
+    assert "viewed" == world.store.audit_entries()[-1].outcome
+
+
+@pytest.mark.parametrize("actor", [AS_ALICE, AS_RIVERA, SYSTEM, None], ids=str)
+def test_only_staff_see_or_retry_failed_deliveries(actor: Actor | None) -> None:
+    """Clients, clinicians, the system and no one are refused both, and the refusal recorded."""
+    world = given_up()
+    item_id = world.store.outbox_items()[0].id
+    refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.failed_deliveries(actor), PermissionDenied
+    )
+    refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.retry_delivery(actor, item_id), PermissionDenied
+    )
+
+
+def test_retry_puts_a_failed_item_back_in_the_queue() -> None:
+    """Retrying resets the attempts and clears ``failed``; the next dispatch sends it; audited."""
+    world = given_up(max_attempts=2)
+    (failed,) = world.scheduler.failed_deliveries(ADMIN)
+
+    queued = world.scheduler.retry_delivery(FRONT_DESK, failed.id)
+
+    assert attrs.evolve(failed, attempts=0, failed=False) == queued
+    assert ([], [queued]) == (world.scheduler.failed_deliveries(ADMIN), world.store.outbox_items())
+    assert DispatchReport(delivered=1) == world.scheduler.dispatch()
+    (entry,) = [e for e in world.store.audit_entries() if e.action == "retry_delivery"]
+    assert (
+        "staff:s-desk:front_desk",
+        "retry_delivery",
+        "ok",
+        queued.payload.appointment_id,
+        (("outbox_item", failed.id),),
+    ) == (entry.actor, entry.action, entry.outcome, entry.appointment_id, entry.changes)
+    verify_chain(world.store.audit_entries())
+
+
+def test_retry_with_auto_dispatch_sends_at_once() -> None:
+    """With auto-dispatch the retried item goes out before the call returns."""
+    world = build()
+    world.mailer.fail_next = 5
+    world.scheduler.approve(SCHEDULER, request(world).id)
+    for _ in range(4):
+        world.scheduler.dispatch()
+    (failed,) = world.scheduler.failed_deliveries(ADMIN)
+
+    world.scheduler.retry_delivery(ADMIN, failed.id)
+
+    assert [failed.payload] == world.mailer.sent
+    assert NOW == world.store.outbox_items()[0].delivered_at
+
+
+def test_a_retried_uncertain_item_is_sent_at_most_once_more() -> None:
+    """An item given up on after an uncertain send and resend stays uncertain when retried: one
+    more send, and if that is uncertain too it is given up again."""
+    world = approved_without_dispatch()
+    world.mailer.uncertain_next = 3
+    world.scheduler.dispatch()
+    world.scheduler.dispatch()
+    (failed,) = world.scheduler.failed_deliveries(ADMIN)
+    assert (2, True) == (failed.attempts, failed.uncertain)
+
+    queued = world.scheduler.retry_delivery(ADMIN, failed.id)
+    reports = [world.scheduler.dispatch() for _ in range(2)]
+
+    assert (0, True, False) == (queued.attempts, queued.uncertain, queued.failed)
+    assert [DispatchReport(failed=1), DispatchReport()] == reports
+    assert 3 == len(world.mailer.sent)
+    assert 1 == len({m.message_id for m in world.mailer.sent})
+
+
+@pytest.mark.parametrize("which", ["missing", "waiting", "delivered"])
+def test_only_a_failed_item_can_be_retried(which: str) -> None:
+    """An id that names no item given up on is NotFound, and the refusal recorded."""
+    world = approved_without_dispatch()
+    if which == "delivered":
+        world.scheduler.dispatch()
+    item_id = "outbox-999" if which == "missing" else world.store.outbox_items()[0].id
+    error = refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.retry_delivery(ADMIN, item_id), NotFound
+    )
+    assert f"No failed delivery '{item_id}' was found." == str(error)
 
 
 # -- settings dry run ------------------------------------------------------------------------------

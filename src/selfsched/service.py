@@ -36,6 +36,7 @@ from selfsched.events import (
     AuditEntry,
     ChartNote,
     EmailKind,
+    EmailMessage,
     OutboxItem,
     chain,
     changes_of,
@@ -182,7 +183,10 @@ class Scheduler:
         email_domain: str = "selfsched.invalid",
         auto_dispatch: bool = True,
         max_attempts: int = 5,
+        dispatch_lease: timedelta = timedelta(minutes=5),
     ) -> None:
+        if dispatch_lease <= timedelta(0):
+            raise InvalidRange(f"dispatch_lease must be positive, got {dispatch_lease!r}.")
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -194,6 +198,7 @@ class Scheduler:
         self.email_domain = email_domain
         self.auto_dispatch = auto_dispatch
         self.max_attempts = max_attempts
+        self.dispatch_lease = dispatch_lease
         self._dispatch_lock = threading.RLock()
         self._dispatching = False
 
@@ -933,15 +938,25 @@ class Scheduler:
         return self._change(actor, Action.EXPIRE, appointment_id, body)
 
     def dispatch(self) -> DispatchReport:
-        """Deliver waiting emails and chart notes. Safe to call again, from any thread.
+        """Deliver waiting emails and chart notes. Safe to call again, from any thread or process.
 
         A delivery that surely failed is retried on later calls up to ``max_attempts``; one whose
         outcome is unknown is sent again once, with the same Message-ID, then given up.
 
-        Dispatches of this scheduler run one at a time (a second caller waits for the first), so
-        two changes finishing together never send the same item twice. A dispatch started from
-        inside a delivery (a mailer or chart that calls back into the scheduler) does nothing;
-        what it would have sent waits for the next dispatch.
+        A dispatch first *claims* the items it will deliver, in one unit of work: each gets
+        ``claimed_until = now + dispatch_lease``, and items another dispatch claimed until later
+        are left alone. Units of work never interleave, so two schedulers sharing a store (two
+        backend instances) never both claim, and so never both send, the same item. Each item is
+        then delivered outside any unit and its outcome recorded, which ends its claim. When half
+        the lease has passed, the claims of the items still to deliver are renewed; if the lease
+        ran out meanwhile, the dispatch stops and leaves them to the next one. A claim left by a
+        dispatch that died lapses after the lease, and the item is delivered again, with the same
+        Message-ID. Keep one delivery (and a unit's wait for the store) well under half the lease,
+        and the schedulers' clocks in step.
+
+        Dispatches of this scheduler also run one at a time (a second caller waits for the
+        first). A dispatch started from inside a delivery (a mailer or chart that calls back into
+        the scheduler) does nothing; what it would have sent waits for the next dispatch.
         """
         with self._dispatch_lock:
             if self._dispatching:
@@ -953,10 +968,16 @@ class Scheduler:
                 self._dispatching = False
 
     def _dispatch(self) -> DispatchReport:
-        with self.store.unit_of_work() as uow:
-            waiting = uow.outbox()
+        claimed = self._claim()
         delivered = retrying = failed = 0
-        for item in waiting:
+        while claimed:
+            until = claimed[0].claimed_until
+            assert until is not None  # noqa: S101  (every claimed item has a claim)
+            if self._now() >= until - self.dispatch_lease / 2:
+                claimed = self._renew(claimed)
+                if not claimed:
+                    break  # the lease ran out: the items may be another dispatch's by now
+            item = claimed.pop(0)
             updated = outbox.deliver(
                 item,
                 mailer=self.mailer,
@@ -964,8 +985,7 @@ class Scheduler:
                 now=self._now(),
                 max_attempts=self.max_attempts,
             )
-            with self.store.unit_of_work() as uow:
-                uow.update_outbox(updated)
+            self._record(item, updated)
             if updated.delivered_at is not None:
                 delivered += 1
             elif updated.failed:
@@ -973,6 +993,108 @@ class Scheduler:
             else:
                 retrying += 1
         return DispatchReport(delivered, retrying, failed)
+
+    def _deliverable(self, item: OutboxItem, now: datetime) -> bool:
+        """Is *item* free to claim (no claim, or one that has lapsed), with a target to go to?"""
+        target = self.mailer if isinstance(item.payload, EmailMessage) else self.chart
+        return target is not None and (item.claimed_until is None or item.claimed_until <= now)
+
+    def _claim(self) -> list[OutboxItem]:
+        """Claim every waiting item this scheduler can deliver, in one unit of work."""
+        with self.store.unit_of_work() as uow:
+            now = self._now()
+            until = now + self.dispatch_lease
+            claimed = [
+                attrs.evolve(item, claimed_until=until)
+                for item in uow.outbox()
+                if self._deliverable(item, now)
+            ]
+            for item in claimed:
+                uow.update_outbox(item)
+        return claimed
+
+    def _renew(self, claimed: list[OutboxItem]) -> list[OutboxItem]:
+        """Extend the claims on *claimed* by a new lease; none if the old one has run out."""
+        with self.store.unit_of_work() as uow:
+            now = self._now()
+            if claimed[0].claimed_until is None or claimed[0].claimed_until <= now:
+                return []
+            renewed = [
+                attrs.evolve(item, claimed_until=now + self.dispatch_lease) for item in claimed
+            ]
+            for item in renewed:
+                uow.update_outbox(item)
+        return renewed
+
+    def _record(self, claimed: OutboxItem, updated: OutboxItem) -> None:
+        """Store the outcome of delivering *claimed*, which ends the claim.
+
+        If the claim ran out during the delivery and another dispatch has since taken or finished
+        the item, only a delivery is recorded: the item is now the other dispatch's, but an email
+        that went out must not be sent again.
+        """
+        with self.store.unit_of_work() as uow:
+            until = claimed.claimed_until
+            if until is not None and until <= self._now():
+                stored = next((i for i in uow.outbox() if i.id == claimed.id), None)
+                taken = stored is None or stored.claimed_until != until
+                if taken and updated.delivered_at is None:
+                    return
+            uow.update_outbox(updated)
+
+    # -- deliveries given up on -------------------------------------------------------------------
+
+    def failed_deliveries(self, actor: Actor | None) -> list[OutboxItem]:
+        """The emails and chart notes given up on, oldest first, each with its ``last_error``.
+
+        For practice staff (any role); recorded like other staff views. The items are returned
+        whole: a chart note holds the client's cancellation reason, an email the appointment's
+        date and clinician.
+        """
+
+        def body() -> list[OutboxItem]:
+            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
+                raise PermissionDenied("Only practice staff can see failed deliveries.")
+            with self.store.unit_of_work() as uow:
+                return uow.failed_outbox()
+
+        return self._view(actor, "view_failed_deliveries", None, body)
+
+    def retry_delivery(self, actor: Actor | None, item_id: str) -> OutboxItem:
+        """Put an item given up on back in the outbox (practice staff, any role; audited).
+
+        Its attempts start again from zero and ``failed`` is cleared; ``uncertain`` is kept, so an
+        item whose delivery was uncertain is sent at most once more. Raises
+        :class:`~selfsched.errors.NotFound` unless *item_id* names a failed item. Returns the
+        item as queued; with ``auto_dispatch`` it is delivered at once.
+        """
+        try:
+            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
+                raise PermissionDenied("Only practice staff can retry failed deliveries.")
+            now = self._now()
+            with self.store.unit_of_work() as uow:
+                item = next((i for i in uow.failed_outbox() if i.id == item_id), None)
+                if item is None:
+                    raise NotFound(item_id, "failed delivery")
+                queued = attrs.evolve(
+                    item, attempts=0, failed=False, delivered_at=None, claimed_until=None
+                )
+                uow.update_outbox(queued)
+                self._audit(
+                    uow,
+                    actor=actor,
+                    action="retry_delivery",
+                    outcome="ok",
+                    at=now,
+                    appointment_id=item.payload.appointment_id,
+                    changes={"outbox_item": item.id},
+                )
+        except SelfschedError as exc:
+            self._refused(actor, "retry_delivery", None, exc)
+            raise
+        if self.auto_dispatch:
+            self.dispatch()
+        return queued
 
     # -- settings ---------------------------------------------------------------------------------
 
