@@ -8,7 +8,7 @@ audit entry naming the error class.
 
 Cell codes:
 
-- ``-``     allowed, and nothing is recorded (client reads, the badge, dry runs, nothing due)
+- ``-``     allowed, and nothing is recorded (client reads, the badge, nothing due to expire)
 - ``ok``    allowed, and exactly one audit entry with outcome ``"ok"``
 - ``vw``    allowed, and exactly one audit entry with outcome ``"viewed"`` (staff views)
 - ``PD``    refused with :class:`~selfsched.errors.PermissionDenied`

@@ -202,7 +202,7 @@ def test_the_authorization_matrix_catches(seed: str, monkeypatch: pytest.MonkeyP
 # -- the state machine ----------------------------------------------------------------------------
 
 MACHINE_BUDGET = settings(
-    max_examples=100,
+    max_examples=200,
     stateful_step_count=50,
     derandomize=True,
     database=None,

@@ -1,7 +1,7 @@
 """The scheduler against a plain model, step by step (hypothesis ``RuleBasedStateMachine``).
 
 Two clinicians in different DST zones (New York, London), three clients, a fixed clock that
-starts a few hours before a real DST transition of one of the zones. Rules book, request,
+starts 2 to 24 hours before a real DST transition of one of the zones. Rules book, request,
 approve, reject and cancel (with random actors), let staff book and cancel, expire requests,
 advance the clock across the transition, replay idempotency keys, try other clients'
 appointments, change the mode and the pending-holds-slot switch, and look at the client and staff
@@ -97,7 +97,7 @@ TRANSITION_STARTS = {
     "EU fall back": datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
     "US fall back": datetime(2026, 11, 1, 6, 0, tzinfo=UTC),
 }
-"""Real DST transitions of 2026; each run starts its clock a few hours before one of them."""
+"""Real DST transitions of 2026; each run starts its clock up to a day before one of them."""
 
 CLIENTS = ("c1", "c2", "c3")
 CLIENT_ACTORS = [ClientActor(c) for c in CLIENTS]
@@ -124,7 +124,8 @@ appointment_picks = st.tuples(
 """``(index, kind)``: an appointment the rule is most interested in (the actor's own, a pending
 request, ...) if there is one, any known appointment, or an id that does not exist."""
 slots = st.tuples(st.none() | st.integers(0, 60), st.integers(-2, 100), st.integers(0, 9))
-"""``(anchor, k, off_grid)``: *k* grid steps from now, or near the *anchor*-th appointment;
+"""``(anchor, k, off_grid)``: *k* grid steps from now, or near an appointment (a pending one
+for an odd *anchor*, a booked one for an even one, if there is one);
 ``off_grid == 0`` moves the start a quarter hour off the grid."""
 OWNER = "the owner"
 CLINICIAN_OF = "the appointment's clinician"
@@ -163,17 +164,19 @@ class SchedulerMachine(RuleBasedStateMachine):
         self.before = self._snapshot()
         self.refused: SelfschedError | None = None
         self.model: Model
+        self.transition: datetime
         self.clock: FixedClock
         self.scheduler: Scheduler
 
     # -- setup ---------------------------------------------------------------------------------
 
     @initialize(
-        transition=st.sampled_from(sorted(TRANSITION_STARTS)), hours_before=st.integers(2, 12)
+        transition=st.sampled_from(sorted(TRANSITION_STARTS)), hours_before=st.integers(2, 24)
     )
     def start(self, transition: str, hours_before: int) -> None:
-        """A fresh practice; the clock a few hours before a real DST transition."""
+        """A fresh practice; the clock 2 to 24 hours before a real DST transition."""
         now = TRANSITION_STARTS[transition] - timedelta(hours=hours_before)
+        self.transition = TRANSITION_STARTS[transition]
         doctors = {
             "ny": Doctor(
                 "ny",
@@ -284,7 +287,8 @@ class SchedulerMachine(RuleBasedStateMachine):
     def _start(self, slot: tuple[int | None, int, int]) -> datetime:
         anchor, k, off_grid = slot
         if anchor is not None and self.model.appts:
-            near = self.model.appts[self._pick((anchor, "preferred"), lambda a: a.status in OPEN)]
+            wanted = "pending" if anchor % 2 else "booked"
+            near = self.model.appts[self._pick((anchor, "preferred"), lambda a: a.status == wanted)]
             start = near.start + ((k % 7) - 3) * GRID
         else:
             base = datetime.fromtimestamp(
@@ -602,6 +606,40 @@ class SchedulerMachine(RuleBasedStateMachine):
         """The practice switches a clinician's self-scheduling mode."""
         self.model.mode[clinician] = str(mode)
         self._apply_settings()
+
+    @rule(actor=deciders, clinician=clinicians)
+    def preview_disabling(self, actor: Actor | None, clinician: str) -> None:
+        """Staff preview turning a clinician's self-scheduling off: nothing is written but the
+        audit entry of the view, and every future request of a client with that clinician is
+        listed as no longer allowed."""
+        expected = None if isinstance(actor, StaffActor) else PermissionDenied
+        policy = self.scheduler.practice.policy_for(clinician)
+        practice = attrs.evolve(
+            self.scheduler.practice,
+            clinician_policies={
+                **self.scheduler.practice.clinician_policies,
+                clinician: attrs.evolve(policy, mode=SchedulingMode.DISABLED),
+            },
+        )
+        result = self._call(expected, lambda: self.scheduler.dry_run(actor, practice=practice))
+        if result is None:
+            return
+        self._written(self.model.note_view())
+        assert self.before.appointments == tuple(self.store.appointments()), "a dry run wrote"
+        listed = {affected.appointment.id for affected in result}
+        for appointment_id in listed:
+            appt = self.model.appts[appointment_id]
+            assert (appt.status in OPEN, appt.origin) == (True, "client")
+            assert appt.start > self.model.now
+        requests = {
+            a.id
+            for a in self.model.appts.values()
+            if a.clinician == clinician
+            and a.status == "pending"
+            and a.origin == "client"
+            and a.start > self.model.now
+        }
+        assert requests <= listed, "a request the new mode would refuse is not listed"
 
     @rule(clinician=clinicians, holds=st.booleans())
     def change_pending_holds(self, clinician: str, holds: bool) -> None:
