@@ -84,13 +84,15 @@ FIRST_YEAR = 2000
 """Dates are drawn from 2000 to 2040 (``LAST_YEAR``), where zone offsets are whole minutes."""
 LAST_YEAR = 2040
 CLINICIAN_ID = "clinician-1"
+"""The id of the clinician whose calendar the calendar strategies draw."""
 CLIENT_IDS = ("client-1", "client-2", "client-3")
+"""The clients whose appointments the strategies draw (few, so that they collide)."""
 
 DST_ZONES = (
     "America/New_York",  # 02:00 gaps and folds, one hour
     "Europe/London",  # transitions at 01:00 UTC
     "Australia/Lord_Howe",  # a 30-minute shift
-    "America/Santiago",  # spring forward at local midnight; fall back across midnight
+    "America/Santiago",  # forward from 00:00 to 01:00; back from 24:00 to 23:00
     "America/Havana",  # midnight skipped in spring, repeated in autumn
     "America/St_Johns",  # -03:30; until 2010 fell back at 00:01 to 23:01 the day before
     "Pacific/Chatham",  # +12:45/+13:45
@@ -108,9 +110,9 @@ _T = TypeVar("_T")
 
 # Hypothesis shrinks toward the shortest sequence of choices, then toward smaller ones. So the
 # simplest value of every strategy below is the one reached with the fewest draws, each of them
-# the smallest. Internally values are drawn by plain functions from a handful of integer
-# strategies (which Hypothesis caches), instead of building new strategy objects per example:
-# that keeps drawing a whole calendar fast.
+# the smallest. Internally values are drawn by plain functions from a few cached integer
+# strategies, instead of building new strategy objects per example (Hypothesis validates each
+# new one): that keeps drawing a whole calendar fast.
 
 
 @functools.cache
