@@ -18,6 +18,8 @@ Decisions taken where SPEC is silent (the library's documented behaviour is kept
 
 - Any staff role may see schedules, appointment details, the explain view and dry runs
   (``can_see_staff_views``); only deciding needs an approver role with the permission on.
+- Staff of any role, and only staff, may list the deliveries given up on and put one back in
+  the queue (``failed_deliveries``, ``retry_delivery``), as for dry runs; clinicians may not.
 - ``expire_due`` with no actor runs as the system (its documented default).
 - ``queue_count`` (the red badge) answers 0 to anyone who decides nothing; it refuses no one.
 - A System Administrator may switch the approval permission whether or not their own is on.
@@ -45,7 +47,10 @@ from selfsched import (
     ClientActor,
     Clinician,
     ClinicianActor,
+    EmailKind,
+    EmailMessage,
     Origin,
+    OutboxItem,
     Practice,
     Role,
     Scheduler,
@@ -79,6 +84,7 @@ OTHER_CLINICIAN = "clinician-2"
 PENDING_ID = "appointment-pending"
 BOOKED_ID = "appointment-booked"
 MISSING_ID = "appointment-missing"
+FAILED_ID = "outbox-failed"
 
 PENDING_START = datetime(2026, 6, 3, 10, 0, tzinfo=NY)
 BOOKED_START = datetime(2026, 6, 3, 14, 0, tzinfo=NY)
@@ -142,6 +148,8 @@ perm_on_biller        PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
 perm_off_biller       PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
 dry_run               PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
 expire_due            -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  -
+failed_deliveries     PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
+retry_delivery        PD  PD  PD  PD  PD  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  PD
 """
 """Rows: operations; columns: the actors above; cells: the codes in the module docstring."""
 
@@ -205,11 +213,33 @@ def _seeded(appointment_id: str, start: datetime, status: AppointmentStatus) -> 
     )
 
 
+def _given_up(item_id: str) -> OutboxItem:
+    """The booked appointment's approval email, given up on after five failed attempts."""
+    message = EmailMessage(
+        message_id=f"<{BOOKED_ID}.approved.v2@selfsched.invalid>",
+        kind=EmailKind.APPROVED,
+        appointment_id=BOOKED_ID,
+        to="one@example.org",
+        subject="Your appointment request was approved",
+        text="Wednesday, June 3, 2026 at 2:00 PM",
+        html="<p>Wednesday, June 3, 2026 at 2:00 PM</p>",
+    )
+    return OutboxItem(
+        id=item_id,
+        payload=message,
+        created_at=NOW - timedelta(days=1),
+        attempts=5,
+        failed=True,
+        last_error="DeliveryError: connection refused",
+    )
+
+
 def make_world(*, seeded: bool = True) -> World:
     """The scheduler state every cell starts from.
 
     With *seeded*, the store holds one pending request and one (self-)booked appointment of
-    ``client-1`` with ``clinician-1``; without, it is empty.
+    ``client-1`` with ``clinician-1``, and the booked one's email given up on; without, it is
+    empty.
     """
     store = InMemoryStore()
     mailer = RecordingMailer()
@@ -239,6 +269,7 @@ def make_world(*, seeded: bool = True) -> World:
         with store.unit_of_work() as uow:
             uow.add(_seeded(PENDING_ID, PENDING_START, AppointmentStatus.PENDING))
             uow.add(_seeded(BOOKED_ID, BOOKED_START, AppointmentStatus.BOOKED))
+            uow.add_outbox(_given_up(FAILED_ID))
     return World(scheduler, store, mailer, chart)
 
 
@@ -269,6 +300,8 @@ OPERATIONS: Final[Mapping[str, Operation]] = {
     "perm_off_biller": lambda s, a: s.set_approval_permission(a, BILLER_MEMBER, enabled=False),
     "dry_run": lambda s, a: s.dry_run(a),
     "expire_due": lambda s, a: s.expire_due(a),
+    "failed_deliveries": lambda s, a: s.failed_deliveries(a),
+    "retry_delivery": lambda s, a: s.retry_delivery(a, FAILED_ID),
 }
 
 CELLS: Final = sorted(EXPECTED)
