@@ -21,7 +21,9 @@ of every backend instance sharing the schema run one at a time and a check follo
 (the slot re-check, a client's own overlapping appointments, the audit chain) sees every unit
 committed before it. The rules the database cannot know rest on that lock: whether a
 ``PENDING`` request holds its slot is the practice's policy, not a column, so pending placeholders
-are kept apart by the lock and the service's re-check, not by the constraint.
+are kept apart by the lock and the service's re-check, not by the constraint. The outbox claims
+that keep two instances from sending one email (:meth:`selfsched.Scheduler.dispatch`) rest on it
+too.
 
 Why one lock and not one per clinician: every change extends the single hash-chained audit
 record, and a client's overlap check spans clinicians, so finer locks would still queue on the
