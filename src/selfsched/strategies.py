@@ -231,7 +231,7 @@ def _midnight(day: date, z: ZoneInfo) -> datetime:
 
 
 def _sub_minute(draw: st.DrawFn) -> timedelta:
-    """Usually nothing; else microseconds alone, or seconds and microseconds."""
+    """Nothing, microseconds alone, or seconds and microseconds (a third of the time each)."""
     kind = _int(draw, 0, 2)
     if kind == 0:
         return timedelta(0)
