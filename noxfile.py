@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import nox
 
@@ -51,16 +51,17 @@ def docs(session: nox.Session) -> None:
     _install_group(session, "docs")
     session.install("-e", ".[testing]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
-    session.run("sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest"
+    )
 
 
 @nox.session
 def examples(session: nox.Session) -> None:
     """Run every script in examples/ and the preview command."""
     session.install("-e", ".[testing]")
-    for name in sorted(os.listdir("examples")):
-        if name.endswith(".py"):
-            session.run("python", f"examples/{name}")
+    for script in sorted(Path("examples").glob("*.py")):
+        session.run("python", str(script))
     session.run("selfsched", "preview", "--now", "2026-03-02T08:00:00-05:00")
 
 
