@@ -6,6 +6,8 @@ approve, reject and cancel (with random actors), let staff book and cancel, expi
 advance the clock across the transition, replay idempotency keys, try other clients'
 appointments, change the mode and the pending-holds-slot switch, and look at the client and staff
 views. Every call is predicted by :mod:`scheduler_model` first and the scheduler must agree.
+The machine runs on the in-memory store and, unchanged, on the SQLite store; it reads both only
+through their units of work.
 
 Checked after every step:
 
@@ -45,13 +47,12 @@ from hypothesis.stateful import (
 from selfsched import (
     Appointment,
     ApprovalPolicy,
+    AuditEntry,
     CalendarEvent,
-    ChartNote,
     Client,
     ClientActor,
     Clinician,
     ClinicianActor,
-    EmailMessage,
     OutboxItem,
     Practice,
     Role,
@@ -64,8 +65,10 @@ from selfsched import (
     verify_chain,
 )
 from selfsched.adapters.memory import InMemoryStore
+from selfsched.adapters.sqlite import SqliteStore
 from selfsched.errors import NotFound, PermissionDenied, SelfschedError, SelfSchedulingDisabled
 from selfsched.permissions import Actor
+from selfsched.ports import AppointmentStore
 from selfsched.testing import (
     FixedClock,
     InMemoryDirectory,
@@ -143,11 +146,12 @@ modes = st.sampled_from(
 
 @attrs.frozen
 class Snapshot:
-    """Everything a call may change."""
+    """Everything a call may change, read through the store's own unit of work."""
 
     appointments: tuple[Appointment, ...]
-    outbox: tuple[OutboxItem, ...]
-    audit_size: int
+    waiting: tuple[OutboxItem, ...]
+    """Outbox items not yet delivered (after a successful call everything is delivered)."""
+    audit: tuple[AuditEntry, ...]
     sent: int
     notes: int
 
@@ -155,9 +159,12 @@ class Snapshot:
 class SchedulerMachine(RuleBasedStateMachine):
     """The scheduler driven beside :class:`scheduler_model.Model`."""
 
+    make_store: Callable[[], AppointmentStore] = InMemoryStore
+    """The store under test; a subclass runs the same machine on another adapter."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.store = InMemoryStore()
+        self.store = self.make_store()
         self.mailer = RecordingMailer()
         self.chart = RecordingChart()
         self.last_status: dict[str, str] = {}
@@ -258,10 +265,14 @@ class SchedulerMachine(RuleBasedStateMachine):
     # -- helpers -------------------------------------------------------------------------------
 
     def _snapshot(self) -> Snapshot:
+        with self.store.unit_of_work() as uow:
+            appointments = [a for client in CLIENTS for a in uow.for_client(client)]
+            waiting = tuple(uow.outbox())
+            audit = tuple(uow.audit())
         return Snapshot(
-            tuple(self.store.appointments()),
-            tuple(self.store.outbox_items()),
-            len(self.store.audit_entries()),
+            tuple(sorted(appointments, key=lambda a: (a.start, a.id))),
+            waiting,
+            audit,
             len(self.mailer.sent),
             len(self.chart.notes),
         )
@@ -312,9 +323,10 @@ class SchedulerMachine(RuleBasedStateMachine):
         after = self._snapshot()
         assert expected is type(error), f"expected {expected}, got {error!r}"
         assert before.appointments == after.appointments, "a refusal changed appointments"
-        assert before.outbox == after.outbox, "a refusal queued or changed outbox items"
+        assert before.waiting == after.waiting, "a refusal queued or changed outbox items"
         assert (before.sent, before.notes) == (after.sent, after.notes), "a refusal delivered"
-        entries = self.store.audit_entries()[before.audit_size :]
+        assert before.audit == after.audit[: len(before.audit)], "the audit record was rewritten"
+        entries = after.audit[len(before.audit) :]
         assert [("refused", type(error).__name__)] == [(e.outcome, e.error) for e in entries]
         self.model.note_refusal()
         self.refused = error
@@ -322,13 +334,13 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     def _written(self, effects: Effects, *, replay: bool = False) -> None:
         """The successful call wrote exactly *effects*."""
-        before = self.before
-        entries = self.store.audit_entries()[before.audit_size :]
+        before, after = self.before, self._snapshot()
+        assert before.audit == after.audit[: len(before.audit)], "the audit record was rewritten"
+        entries = after.audit[len(before.audit) :]
         assert effects.audit == [e.outcome for e in entries], "audit entries of the call"
-        old_ids = {item.id for item in before.outbox}
-        new = [item for item in self.store.outbox_items() if item.id not in old_ids]
-        emails = [i.payload for i in new if isinstance(i.payload, EmailMessage)]
-        notes = [i.payload for i in new if isinstance(i.payload, ChartNote)]
+        assert () == after.waiting, "a change left emails or notes undelivered"
+        emails = self.mailer.sent[before.sent :]
+        notes = self.chart.notes[before.notes :]
         assert effects.emails == [(str(e.kind), e.appointment_id) for e in emails]
         for email in emails:
             assert self.model.clients[self.model.appts[email.appointment_id].client] == email.to
@@ -337,7 +349,7 @@ class SchedulerMachine(RuleBasedStateMachine):
             assert self.model.appts[note.appointment_id].client == note.client_id
             assert note.title == "Appointment Cancellation Note"
         if replay:
-            assert before.appointments == tuple(self.store.appointments())
+            assert before.appointments == after.appointments
 
     def _looks_missing(self, foreign: SelfschedError | None, ask: Callable[[str], object]) -> None:
         """Another client's appointment gave the same answer as an id that does not exist."""
@@ -625,7 +637,7 @@ class SchedulerMachine(RuleBasedStateMachine):
         if result is None:
             return
         self._written(self.model.note_view())
-        assert self.before.appointments == tuple(self.store.appointments()), "a dry run wrote"
+        assert self.before.appointments == self._snapshot().appointments, "a dry run wrote"
         listed = {affected.appointment.id for affected in result}
         for appointment_id in listed:
             appt = self.model.appts[appointment_id]
@@ -653,7 +665,7 @@ class SchedulerMachine(RuleBasedStateMachine):
     @invariant()
     def same_appointments(self) -> None:
         """The scheduler holds exactly the model's appointments, with the model's statuses."""
-        stored = {a.id: a for a in self.store.appointments()}
+        stored = {a.id: a for a in self._snapshot().appointments}
         assert sorted(self.model.appts) == sorted(stored)
         for appointment_id, appt in self.model.appts.items():
             a = stored[appointment_id]
@@ -671,7 +683,7 @@ class SchedulerMachine(RuleBasedStateMachine):
     def no_double_booking(self) -> None:
         """No two slot-holding appointments of a clinician overlap; nor two open of a client."""
         appts = list(self.model.appts.values())
-        stored = {a.id: a for a in self.store.appointments()}
+        stored = {a.id: a for a in self._snapshot().appointments}
         for a, b in itertools.combinations(appts, 2):
             x, y = stored[a.id], stored[b.id]
             if not (x.start < y.end and y.start < x.end):
@@ -687,7 +699,7 @@ class SchedulerMachine(RuleBasedStateMachine):
     @invariant()
     def transitions_in_table(self) -> None:
         """Every status change is in SPEC §3's table; a terminal status never changes."""
-        now = {a.id: str(a.status) for a in self.store.appointments()}
+        now = {a.id: str(a.status) for a in self._snapshot().appointments}
         for appointment_id, status in now.items():
             before = self.last_status.get(appointment_id)
             if before == status:
@@ -699,25 +711,27 @@ class SchedulerMachine(RuleBasedStateMachine):
     @invariant()
     def side_effects_add_up(self) -> None:
         """Emails only to clients, one per decision; notes only on client cancellations."""
-        items = self.store.outbox_items()
-        emails = [i.payload for i in items if isinstance(i.payload, EmailMessage)]
-        notes = [i.payload for i in items if isinstance(i.payload, ChartNote)]
+        snapshot = self._snapshot()
+        emails, notes = self.mailer.sent, self.chart.notes
+        assert () == snapshot.waiting, "emails or notes were left undelivered"
         assert self.model.emails == len(emails)
         assert self.model.notes == len(notes)
         assert len({(e.appointment_id, e.kind) for e in emails}) == len(emails)
+        assert len({e.message_id for e in emails}) == len(emails), "an email went twice"
         for email in emails:
             appt = self.model.appts[email.appointment_id]
             assert self.model.clients[appt.client] == email.to
-        assert sorted(e.message_id for e in emails) == sorted(
-            e.message_id for e in self.mailer.sent
-        )
-        assert len(notes) == len(self.chart.notes)
-        assert self.model.audit == len(self.store.audit_entries())
+        for note in notes:
+            assert self.model.appts[note.appointment_id].client == note.client_id
+        assert self.model.audit == len(snapshot.audit)
 
     def teardown(self) -> None:
-        """The audit record is an unbroken hash chain."""
+        """The audit record is an unbroken hash chain; the store is closed."""
         if hasattr(self, "scheduler"):
-            verify_chain(self.store.audit_entries())
+            verify_chain(self._snapshot().audit)
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()
 
 
 STEPS = 50
@@ -725,6 +739,19 @@ STEPS = 50
 
 TestSchedulerMachine = SchedulerMachine.TestCase
 TestSchedulerMachine.settings = settings(stateful_step_count=STEPS)
+
+
+class SqliteSchedulerMachine(SchedulerMachine):
+    """The same machine on the SQLite store (an in-memory database per example)."""
+
+    @staticmethod
+    def make_store() -> AppointmentStore:
+        """A fresh SQLite store."""
+        return SqliteStore(":memory:")
+
+
+TestSchedulerMachineOnSqlite = SqliteSchedulerMachine.TestCase
+TestSchedulerMachineOnSqlite.settings = settings(stateful_step_count=STEPS)
 
 
 def test_a_request_past_its_start_cannot_be_rejected() -> None:
