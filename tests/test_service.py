@@ -44,7 +44,14 @@ from selfsched.model import (
 from selfsched.permissions import Actor, ClientActor
 from selfsched.ports import Mailer
 from selfsched.requests import MAX_REASON_LENGTH
-from selfsched.service import UNCHANGED, DispatchReport, Display, ScheduleEntry, Scheduler
+from selfsched.service import (
+    UNCHANGED,
+    WITHHELD,
+    DispatchReport,
+    Display,
+    ScheduleEntry,
+    Scheduler,
+)
 from selfsched.slots import Reason, Slot
 from selfsched.testing import FixedClock, RecordingChart, RecordingMailer, SequentialIds
 from service_fixtures import (
@@ -2151,7 +2158,13 @@ def test_staff_see_failed_deliveries_and_are_audited(staff: Actor) -> None:
     assert [EmailKind.APPROVED, "Appointment Cancellation Note"] == [
         i.payload.kind if isinstance(i.payload, EmailMessage) else i.payload.title for i in listed
     ]
-    assert world.store.outbox_items() == listed
+    stored = world.store.outbox_items()
+    assert stored[0] == listed[0]
+    note = stored[1].payload
+    assert isinstance(note, ChartNote)
+    assert "Ill" in note.text  # the reason is kept for the chart ...
+    assert attrs.evolve(stored[1], payload=attrs.evolve(note, text=WITHHELD)) == listed[1]
+    assert all("Ill" not in str(i) for i in listed)  # ... and not shown in this staff view
     assert [
         "DeliveryError: RecordingMailer was told to fail this send.",
         "OSError: chart offline",

@@ -1047,16 +1047,17 @@ class Scheduler:
     def failed_deliveries(self, actor: Actor | None) -> list[OutboxItem]:
         """The emails and chart notes given up on, oldest first, each with its ``last_error``.
 
-        For practice staff (any role); recorded like other staff views. The items are returned
-        whole: a chart note holds the client's cancellation reason, an email the appointment's
-        date and clinician.
+        For practice staff (any role); recorded like other staff views. A chart note's text is
+        withheld here (it holds the client's cancellation reason, which belongs in the chart
+        only): its ids, title and times say which note it is, and :meth:`retry_delivery` resends
+        the note whole.
         """
 
         def body() -> list[OutboxItem]:
             if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
                 raise PermissionDenied("Only practice staff can see failed deliveries.")
             with self.store.unit_of_work() as uow:
-                return uow.failed_outbox()
+                return [_withhold_note_text(item) for item in uow.failed_outbox()]
 
         return self._view(actor, "view_failed_deliveries", None, body)
 
@@ -1173,3 +1174,13 @@ class Scheduler:
         # Notice and horizon are about booking now; an appointment already made keeps its place.
         reasons -= {Reason.MIN_NOTICE, Reason.HORIZON, Reason.PAST, Reason.CLIENT_CAP}
         return frozenset(reasons)
+
+
+WITHHELD = "(withheld: the note is in the outbox and reaches the chart when retried)"
+"""What :meth:`Scheduler.failed_deliveries` shows instead of a chart note's text."""
+
+
+def _withhold_note_text(item: OutboxItem) -> OutboxItem:
+    if isinstance(item.payload, ChartNote):
+        return attrs.evolve(item, payload=attrs.evolve(item.payload, text=WITHHELD))
+    return item
