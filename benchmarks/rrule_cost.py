@@ -75,11 +75,11 @@ def _clear() -> None:
             memo.cache_clear()
 
 
-def report(timings: dict[str, dict[str, float]], practice: Practice) -> dict[str, Any]:
+def report(timings: dict[str, dict[str, Any]], practice: Practice) -> dict[str, Any]:
     """Per-clinician medians and their ratios to the dateutil floor."""
     n = len(practice.workloads)
     per = {
-        name: timings[name]["median"] / n
+        name: timings[name]["cpu"]["median"] / n
         for name in ("RRULE selfsched", "RRULE selfsched cold", "RRULE dateutil floor")
     }
     floor = per["RRULE dateutil floor"]
