@@ -152,15 +152,24 @@ def test_exdate_that_is_not_an_occurrence_changes_nothing() -> None:
         ("FREQ=WEEKLY;COUNT=2", [posix(2025, 3, 3, 17), posix(2025, 3, 10, 16)]),
         ("FREQ=WEEKLY;UNTIL=20250310T160000Z", [posix(2025, 3, 3, 17), posix(2025, 3, 10, 16)]),
         ("FREQ=WEEKLY;UNTIL=20250310T140000Z", [posix(2025, 3, 3, 17)]),
-        ("FREQ=WEEKLY;UNTIL=20250310", [posix(2025, 3, 3, 17)]),
+        ("FREQ=WEEKLY;UNTIL=20250310", [posix(2025, 3, 3, 17), posix(2025, 3, 10, 16)]),
+        ("FREQ=WEEKLY;UNTIL=20250309", [posix(2025, 3, 3, 17)]),
         ("FREQ=WEEKLY;INTERVAL=2", [posix(2025, 3, 3, 17), posix(2025, 3, 17, 16)]),
     ],
-    ids=["count", "until-utc-inclusive", "until-utc-before", "until-date", "every-other-week"],
+    ids=[
+        "count",
+        "until-utc-inclusive",
+        "until-utc-before",
+        "until-date-includes-the-day",
+        "until-date-before",
+        "every-other-week",
+    ],
 )
 def test_count_until_interval(rule: str, starts: list[int]) -> None:
     """COUNT, INTERVAL and UNTIL end the series; a UTC UNTIL is compared as an instant.
 
-    UNTIL=...T140000Z is 10:00 EDT on 10 March, before that day's 12:00 occurrence.
+    UNTIL=...T140000Z is 10:00 EDT on 10 March, before that day's 12:00 occurrence. A date-only
+    UNTIL includes its whole local day, so UNTIL=20250310 keeps the 10 March occurrence.
     """
     expected = [(s, s + HOUR) for s in starts]
 
@@ -270,3 +279,17 @@ def test_busy_intervals_collects_every_event() -> None:
     found = busy_intervals(events, NEW_YORK, posix(2025, 3, 10, 4), posix(2025, 3, 13, 4))
 
     assert expected == sorted(found)
+
+
+def test_first_occurrence_blocks_even_when_the_rule_skips_it() -> None:
+    """An event entered on Tuesday 4 March 12:00 repeating on Mondays still blocks that Tuesday."""
+    event = CalendarEvent.recurring(
+        "FREQ=WEEKLY;BYDAY=MO", start=ny(2025, 3, 4, 12), end=ny(2025, 3, 4, 13)
+    )
+    expected = [
+        (posix(2025, 3, 4, 17), posix(2025, 3, 4, 18)),
+        (posix(2025, 3, 10, 16), posix(2025, 3, 10, 17)),
+        (posix(2025, 3, 17, 16), posix(2025, 3, 17, 17)),
+    ]
+
+    assert expected == occurrences(event, NEW_YORK, *MARCH)

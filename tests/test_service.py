@@ -2332,13 +2332,16 @@ def test_dry_run_of_new_work_hours() -> None:
 
 
 def test_dry_run_of_a_buffer() -> None:
-    """Three hours' rest after each appointment: Bob's 13:00 is too close after Alice's 10:00
-    (which ends 10:50)."""
-    world, (_, bobs, _, _) = booked_week()
+    """Three hours' rest after each appointment: Alice's 10:00 (ends 10:50) and Bob's 13:00 are
+    too close to each other, and Carol's 09:30 (ends 10:20) to the staff booking at 12:10. Each
+    side of a too-short gap is listed; the staff booking itself is not a client's."""
+    world, (alices, bobs, carols, _) = booked_week()
 
-    assert [(bobs.id, frozenset({Reason.BUFFER}))] == dry_run(
-        world, buffer_after=timedelta(hours=3)
-    )
+    assert [
+        (alices.id, frozenset({Reason.BUFFER})),
+        (bobs.id, frozenset({Reason.BUFFER})),
+        (carols.id, frozenset({Reason.BUFFER})),
+    ] == dry_run(world, buffer_after=timedelta(hours=3))
 
 
 def test_dry_run_of_a_daily_maximum_lists_every_appointment_of_a_full_day() -> None:

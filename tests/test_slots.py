@@ -450,23 +450,45 @@ def test_default_notice_and_horizon() -> None:
 
 
 def test_buffer_before_and_after_an_appointment() -> None:
-    """A 12:00-13:00 booking with 30 minutes before and 15 after keeps 11:30 and 13:00 free."""
+    """30 minutes before and 15 after every appointment, the new one's too: a 30-minute slot
+    needs 45 minutes between it and the 12:00-13:00 booking on either side."""
     cal = calendar(clinician("09:00-17:00", minutes=30), appointments=[appt(ny(12), ny(13))])
     policy = ApprovalPolicy(
         grid_minutes=30, buffer_before=timedelta(minutes=30), buffer_after=timedelta(minutes=15)
     )
     expected = {
-        "11:00": NOTHING,
+        "10:30": NOTHING,  # ends 11:00: its 15 after and the booking's 30 before both fit
+        "11:00": frozenset({Reason.BUFFER}),  # ends 11:30: only 30 minutes to 12:00
         "11:30": frozenset({Reason.BUFFER}),
         "12:00": frozenset({Reason.BOOKED}),
         "12:30": frozenset({Reason.BOOKED}),
         "13:00": frozenset({Reason.BUFFER}),
-        "13:30": NOTHING,
+        "13:30": frozenset({Reason.BUFFER}),  # 30 minutes after 13:00: 15 + 30 do not fit
+        "14:00": NOTHING,
     }
 
     found = reasons(cal, policy)
 
     assert expected == {k: found[k] for k in expected}
+
+
+def test_buffers_do_not_depend_on_which_appointment_came_first() -> None:
+    """With 10 minutes before and 20 after, 09:00-09:30 and 10:00-10:30 are 30 minutes apart:
+    enough whichever of the two is booked first (the old rule allowed 20 in one order only)."""
+    policy = ApprovalPolicy(
+        grid_minutes=30, buffer_before=timedelta(minutes=10), buffer_after=timedelta(minutes=20)
+    )
+    early_booked = calendar(
+        clinician("09:00-17:00", minutes=30), appointments=[appt(ny(9), ny(9, 30))]
+    )
+    late_booked = calendar(
+        clinician("09:00-17:00", minutes=30), appointments=[appt(ny(10), ny(10, 30))]
+    )
+
+    assert NOTHING == reasons(early_booked, policy)["10:00"]
+    assert NOTHING == reasons(late_booked, policy)["09:00"]
+    assert frozenset({Reason.BUFFER}) == reasons(early_booked, policy)["09:30"]
+    assert frozenset({Reason.BUFFER}) == reasons(late_booked, policy)["09:30"]
 
 
 @pytest.mark.parametrize(

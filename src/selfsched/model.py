@@ -526,9 +526,12 @@ class ApprovalPolicy:
     horizon: timedelta = attrs.field(default=timedelta(days=60), validator=_positive)
     """No slot starts later than this after ``now``. Default 60 days."""
     buffer_before: timedelta = attrs.field(default=timedelta(0), validator=_not_negative)
-    """Free time kept before each existing appointment. Default none."""
+    """Free time before every appointment (the one being booked too). Default none.
+
+    Two appointments are at least ``buffer_after + buffer_before`` apart, whichever came first.
+    """
     buffer_after: timedelta = attrs.field(default=timedelta(0), validator=_not_negative)
-    """Free time kept after each existing appointment. Default none."""
+    """Free time after every appointment (the one being booked too). Default none."""
     daily_max: int | None = attrs.field(default=None, validator=_positive)
     """At most this many holding appointments per clinician per local day. Default unlimited."""
     client_open_cap: int | None = attrs.field(default=None, validator=_positive)

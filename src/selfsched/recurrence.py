@@ -28,6 +28,7 @@ from selfsched.model import CalendarEvent, EventKind
 __all__ = ["busy_intervals", "occurrences", "validate_rule"]
 
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_UNTIL_DATE = re.compile(r"UNTIL=(\d{8})(?=;|$)", re.IGNORECASE)
 _WHOLE = re.compile(r"[0-9]+")
 _FORBIDDEN = ("DTSTART", "\n", "\r", "RDATE", "EXRULE")
 
@@ -59,13 +60,15 @@ def _check_text(text: object) -> str:
 
 
 def _localise_until(rule: str, z: tzinfo) -> str:
-    """Rewrite ``UNTIL=...Z`` (UTC) as the same instant's wall time in *z*."""
+    """Rewrite ``UNTIL=...Z`` (UTC) as the same instant's wall time in *z*, and a date-only
+    ``UNTIL`` as the last second of that local date."""
 
     def local(match: re.Match[str]) -> str:
         instant = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
         return f"UNTIL={instant.astimezone(z):%Y%m%dT%H%M%S}"
 
-    return _UNTIL_UTC.sub(local, rule)
+    # A date-only UNTIL includes that whole day (dateutil would read it as its midnight).
+    return _UNTIL_DATE.sub(r"UNTIL=\1T235959", _UNTIL_UTC.sub(local, rule))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -223,10 +226,15 @@ def _recurring(
             f"RRULE {event.rrule!r} of event {event.title or event.id!r} cannot be expanded "
             f"({exc}); check its BY* values against RFC 5545."
         ) from exc
-    if walls and walls[0] == dtstart:
-        # The first occurrence is the event's own start, also when that is the second instant of
-        # a repeated wall time (which ``fold=0`` would move an hour earlier).
-        starts = [_time.ts(event.start), *starts[1:]]
+    if after <= dtstart <= before:
+        # The first occurrence is the event as entered: its own start, also when that is the
+        # second instant of a repeated wall time (which ``fold=0`` would move an hour earlier),
+        # and also when the rule itself would not produce it (a Tuesday start, BYDAY=MO).
+        first = _time.ts(event.start)
+        if walls and walls[0] == dtstart:
+            starts = [first, *starts[1:]]
+        else:
+            walls, starts = [dtstart, *walls], [first, *starts]
     if event.exdates:
         # An EXDATE matches an occurrence by its wall time or by its instant: the instant is what
         # matches when the occurrence's wall time was skipped and moved past a spring-forward gap.

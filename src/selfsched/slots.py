@@ -418,9 +418,7 @@ def _gather(
     client_id: str | None,
     client_appointments: Iterable[Appointment],
 ) -> _Inputs:
-    before = int(policy.buffer_before.total_seconds())
-    after = int(policy.buffer_after.total_seconds())
-    margin = max(before, after)
+    gap = int((policy.buffer_before + policy.buffer_after).total_seconds())
     by_reason: dict[Reason, list[tuple[int, int]]] = {
         Reason.CALENDAR_EVENT: busy_intervals(calendar.events, z, lo, hi),
         Reason.BOOKED: [],
@@ -437,9 +435,9 @@ def _gather(
     }
     buffers = by_reason[Reason.BUFFER]
     counting = policy.daily_max is not None
-    # Whether an appointment reaches [lo - margin, hi + margin) is decided on its datetimes, so
+    # Whether an appointment reaches [lo - gap, hi + gap) is decided on its datetimes, so
     # only those that do are converted to seconds (floor of the start, ceiling of the end).
-    near, far = _instant(lo - margin), _instant(hi + margin)
+    near, far = _instant(lo - gap), _instant(hi + gap)
     epoch, second = _time.EPOCH, _SECOND
     for a in calendar.appointments:
         found = holding.get(a.status)
@@ -453,10 +451,11 @@ def _gather(
         s = (a.start - epoch) // second
         e = -((epoch - a.end) // second)
         found.append((s, e))
-        if before:
-            buffers.append((s - before, s))
-        if after:
-            buffers.append((e, e + after))
+        if gap:
+            # Every appointment keeps its own buffers, the new one too: between any two, the
+            # earlier one's time after and the later one's time before, whichever is booked first.
+            buffers.append((s - gap, s))
+            buffers.append((e, e + gap))
     client_open = 0
     for a in _client_appointments(calendar, client_id, client_appointments):
         s, e = _time.ts(a.start), _time.ts_ceil(a.end)

@@ -15,9 +15,11 @@ The rules it encodes are the library's documented decisions (SPEC §2):
   past it; a ``24:00`` end is the first instant of the next local date);
 - busy: one-off events, all-day events (whole local dates), recurring events (dateutil on the
   naive wall time of the first occurrence, later occurrences placed with ``fold=0``, the first
-  exactly at the event's start, an EXDATE matching an occurrence's wall time or its instant,
-  ``UNTIL=...Z`` read as that instant's wall time), the clinician's ``BOOKED`` and (by policy)
-  ``PENDING`` appointments, the buffers around them, and the client's own open appointments;
+  exactly at the event's start even when the rule would skip it, an EXDATE matching an
+  occurrence's wall time or its instant, ``UNTIL=...Z`` read as that instant's wall time and a
+  date-only ``UNTIL`` as the end of that date), the clinician's ``BOOKED`` and (by policy)
+  ``PENDING`` appointments, buffers of ``before + after`` on both sides of each (so that every
+  appointment, the candidate's too, keeps its own), and the client's own open appointments;
   intervals are half-open;
 - time rules compare exact instants; the daily maximum counts holding appointments by the local
   date of their start; the client cap counts the client's open appointments that start after now.
@@ -26,6 +28,7 @@ The rules it encodes are the library's documented decisions (SPEC §2):
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -195,10 +198,15 @@ def _event_intervals(
         instant = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
         return f"UNTIL={instant.astimezone(zone):%Y%m%dT%H%M%S}"
 
-    rule = rrulestr(_UNTIL_UTC.sub(local_until, event.rrule), dtstart=dtstart)
+    text = _UNTIL_UTC.sub(local_until, event.rrule)
+    text = re.sub(r"UNTIL=(\d{8})(?=;|$)", r"UNTIL=\1T235959", text, flags=re.IGNORECASE)
+    rule = rrulestr(text, dtstart=dtstart)
     skipped = {e.astimezone(zone).replace(tzinfo=None) for e in event.exdates}
     found = []
-    for wall in rule:
+    walls = list(itertools.takewhile(lambda w: w <= until, rule))
+    if not walls or walls[0] != dtstart:
+        walls.insert(0, dtstart)  # the event as entered is always its first occurrence
+    for wall in walls:
         if wall > until:
             break
         start = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)  # then `+` is elapsed time
@@ -256,10 +264,12 @@ def blockers(
         else:
             continue
         busy[reason].append((a.start, a.end))
-        if policy.buffer_before:
-            busy[Reason.BUFFER].append((a.start - policy.buffer_before, a.start))
-        if policy.buffer_after:
-            busy[Reason.BUFFER].append((a.end, a.end + policy.buffer_after))
+        gap = policy.buffer_before + policy.buffer_after
+        if gap:
+            # Each appointment keeps its buffers, the candidate too: [a.start - before, a.end +
+            # after) and [slot.start - before, slot.end + after) must not overlap.
+            busy[Reason.BUFFER].append((a.start - gap, a.start))
+            busy[Reason.BUFFER].append((a.end, a.end + gap))
         local_day = a.start.astimezone(zone).date()
         per_day[local_day] = per_day.get(local_day, 0) + 1
     own: dict[str, Appointment] = {}
