@@ -237,7 +237,7 @@ def test_shrinking_keeps_what_a_failure_needs() -> None:
         lambda c: (
             c.clinician.zone in DST_ZONES and any(e.kind is EventKind.RECURRING for e in c.events)
         ),
-        settings=settings(QUICK, max_examples=200),
+        settings=settings(QUICK, max_examples=200, derandomize=True),
     )
     assert ("America/New_York", True, 0, OFFICE) == (
         calendar.clinician.zone,
@@ -288,10 +288,11 @@ def test_slot_queries_are_consistent(query: SlotQuery) -> None:
 
 
 def test_dst_zones_and_transition_dates_are_drawn_often() -> None:
-    """Over one run of the active profile, most questions are in a DST zone and many sit on a
-    date within a day of a real transition."""
+    """Over one (derandomized) run of the active profile, most questions are in a DST zone and
+    many sit on a date within a day of a real transition."""
     seen: list[SlotQuery] = []
 
+    @settings(derandomize=True, database=None)  # a frequency: the same draws every run
     @given(slot_queries())
     def collect(query: SlotQuery) -> None:
         seen.append(query)
@@ -315,13 +316,13 @@ def test_awkward_instants_are_reachable() -> None:
     series = find(
         recurring_events("America/New_York", around=date(2024, 11, 3)),
         lambda e: e.start.astimezone(ny).fold == 1,
-        settings=settings(QUICK, max_examples=500),
+        settings=settings(QUICK, max_examples=500, derandomize=True),
     )
     jump = datetime(2024, 3, 10, 7, tzinfo=UTC)
     event = find(
         calendar_events("America/New_York", around=date(2024, 3, 10)),
         lambda e: e.start == jump,
-        settings=settings(QUICK, max_examples=500),
+        settings=settings(QUICK, max_examples=500, derandomize=True),
     )
     assert series.start is not None
     assert (1, jump) == (series.start.astimezone(ny).fold, event.start)
