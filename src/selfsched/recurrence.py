@@ -27,6 +27,7 @@ from selfsched.model import CalendarEvent, EventKind
 
 __all__ = ["busy_intervals", "occurrences", "validate_rule"]
 
+_SECOND = timedelta(seconds=1)
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
 _UNTIL_DATE = re.compile(r"UNTIL=(\d{8})(?=;|$)", re.IGNORECASE)
 _WHOLE = re.compile(r"[0-9]+")
@@ -253,6 +254,18 @@ def busy_intervals(
 ) -> list[tuple[int, int]]:
     """All busy intervals of *events* overlapping ``[lo, hi)``, unsorted."""
     found: list[tuple[int, int]] = []
+    append = found.append
+    one_off = EventKind.ONE_OFF
+    epoch, second = _time.EPOCH, _SECOND
     for event in events:
-        found.extend(occurrences(event, z, lo, hi))
+        if event.kind is one_off:  # inline :func:`occurrences` for the commonest kind
+            start, end = event.start, event.end
+            assert start is not None  # noqa: S101  (guaranteed by the model)
+            assert end is not None  # noqa: S101
+            s = (start - epoch) // second
+            e = -((epoch - end) // second)
+            if s < hi and lo < e:
+                append((s, e))
+        else:
+            found.extend(occurrences(event, z, lo, hi))
     return found

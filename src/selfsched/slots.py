@@ -26,10 +26,11 @@ from __future__ import annotations
 import bisect
 import enum
 import functools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from itertools import compress, repeat
-from operator import add
+from itertools import accumulate, compress, repeat
+from operator import add, not_
 
 import attrs
 
@@ -41,9 +42,10 @@ from selfsched.model import (
     ApprovalPolicy,
     Clinician,
     ClinicianCalendar,
+    EventKind,
     TimeRange,
 )
-from selfsched.recurrence import busy_intervals
+from selfsched.recurrence import busy_intervals, occurrences
 
 __all__ = [
     "ExplainedSlot",
@@ -222,43 +224,62 @@ def _day_steps(count: int) -> tuple[timedelta, ...]:
     return tuple(timedelta(days=i) for i in range(count))
 
 
-# A run of slot starts: base instant, offsets from it, index of its first date, and where each
-# of its dates' starts begin within it.
-_Block = tuple[int, tuple[timedelta, ...], int, tuple[int, ...]]
+# A run of slot starts: base instant, the starts as seconds after it and as timedeltas, the index
+# of its first date, and where each of its dates' starts begin within it.
+_Block = tuple[int, tuple[int, ...], tuple[timedelta, ...], int, tuple[int, ...]]
 
 
-@attrs.frozen
 class _Candidates:
-    """The sorted slot starts of a window, and what turns them into datetimes cheaply.
+    """The sorted slot starts of a window, kept as blocks that turn into values cheaply.
 
-    ``blocks`` cover ``starts`` in order; each is a base instant with offsets from it (up to a
-    week of dates without a clock change, or one date with one), so the output datetimes are one
-    ``base + offset`` addition each.
+    Each block is a base instant with offsets from it (up to a week of dates without a clock
+    change, or one date with one): the output datetimes are one ``base + offset`` addition each,
+    and the integer starts are only built when a caller needs them.
     """
 
-    first_day: date
-    starts: list[int]
-    blocks: list[_Block]
+    __slots__ = ("_starts", "blocks", "first_day")
+
+    def __init__(self, first_day: date, blocks: list[_Block]) -> None:
+        self.first_day = first_day
+        self.blocks = blocks
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """Every start in POSIX seconds, sorted."""
+        if self._starts is None:
+            starts: list[int] = []
+            for base, seconds, _, _, _ in self.blocks:
+                starts.extend(map(add, repeat(base), seconds))
+            self._starts = starts
+        return self._starts
+
+    def last(self) -> int | None:
+        """The last start, if any."""
+        if not self.blocks:
+            return None
+        base, seconds, _, _, _ = self.blocks[-1]
+        return base + seconds[-1]
 
     def start_times(self) -> list[datetime]:
-        """``starts`` as aware UTC datetimes."""
+        """The starts as aware UTC datetimes."""
         result: list[datetime] = []
         extend = result.extend
         epoch = _time.EPOCH
-        for base, offsets, _, _ in self.blocks:
+        for base, _, offsets, _, _ in self.blocks:
             extend(map(add, repeat(epoch + timedelta(0, base)), offsets))
         return result
 
     def day_spans(self) -> list[tuple[date, int, int]]:
-        """Each local date with slots and its slice ``[i, j)`` of ``starts``."""
+        """Each local date with slots and its slice ``[i, j)`` of the starts."""
         spans: list[tuple[date, int, int]] = []
         done = 0
-        for _, offsets, index, edges in self.blocks:
+        for _, seconds, _, index, edges in self.blocks:
             for d in range(len(edges) - 1):
                 i, j = done + edges[d], done + edges[d + 1]
                 if i < j:
                     spans.append((self.first_day + timedelta(index + d), i, j))
-            done += len(offsets)
+            done += len(seconds)
         return spans
 
 
@@ -281,15 +302,18 @@ def _candidates(
     later = list(map(z.utcoffset, map(add, walls, repeat(_FOLD_REACH_WALL))))
     weekday = first_day.weekday()
     midnight = (first_day.toordinal() - _EPOCH_ORDINAL) * _time.DAY
-    starts: list[int] = []
     blocks: list[_Block] = []
+    previous: int | None = None  # the last start so far
     in_order = True
     index = 0
     while index < count:
         offset = offsets[index]
-        end = index
-        while end < count and offsets[end + 1] == offset and later[end + 1] == offset:
-            end += 1
+        if index == 0 and offsets.count(offset) == count + 1 and later.count(offset) == count + 1:
+            end = count  # the usual case: no clock change anywhere in the window
+        else:
+            end = index
+            while end < count and offsets[end + 1] == offset and later[end + 1] == offset:
+                end += 1
         if end > index:
             # Dates index .. end-1 have no clock change: whole weeks from their first instant.
             base = midnight + index * _time.DAY - (0 if offset is None else offset // _SECOND)
@@ -298,33 +322,36 @@ def _candidates(
                 days = min(7, end - first)
                 stop = edges[days]
                 if stop:
-                    if starts and base + seconds[0] <= starts[-1]:
+                    if previous is not None and base + seconds[0] <= previous:
                         in_order = False
+                    previous = base + seconds[stop - 1]
                     if days < 7:
-                        starts.extend(map(add, repeat(base), seconds[:stop]))
-                        blocks.append((base, deltas[:stop], first, edges[: days + 1]))
+                        block = (base, seconds[:stop], deltas[:stop], first, edges[: days + 1])
                     else:
-                        starts.extend(map(add, repeat(base), seconds))
-                        blocks.append((base, deltas, first, edges))
+                        block = (base, seconds, deltas, first, edges)
+                    blocks.append(block)
                 base += _WEEK
             index = end
             continue
         if clinician.work_hours.days[(weekday + index) % 7]:
             found = _day_candidates(first_day + timedelta(index), clinician, z, grid, length)
             if found:
-                if starts and found[0] <= starts[-1]:
+                if previous is not None and found[0] <= previous:
                     in_order = False  # a date's repeated late hour came after the next date began
-                starts.extend(found)
+                previous = found[-1]
                 head = found[0]
-                deltas = tuple(timedelta(0, s - head) for s in found)
-                blocks.append((head, deltas, index, (0, len(found))))
+                seconds = tuple(s - head for s in found)
+                deltas = tuple(timedelta(0, s) for s in seconds)
+                blocks.append((head, seconds, deltas, index, (0, len(found))))
         index += 1
-    candidates = _Candidates(first_day, starts, blocks)
+    candidates = _Candidates(first_day, blocks)
     if not in_order:
         # Rare (America/St_Johns until 2010): sort, one block per start, keeping each one's date.
+        starts = candidates.starts
         pairs = sorted((s, d) for d, i, j in candidates.day_spans() for s in starts[i:j])
-        blocks = [(s, (timedelta(0),), (d - first_day).days, (0, 1)) for s, d in pairs]
-        candidates = _Candidates(first_day, [s for s, _ in pairs], blocks)
+        one = ((0,), (timedelta(0),))
+        blocks = [(s, *one, (d - first_day).days, (0, 1)) for s, d in pairs]
+        candidates = _Candidates(first_day, blocks)
     return candidates
 
 
@@ -386,6 +413,14 @@ class _Inputs:
     by_reason: dict[Reason, list[tuple[int, int]]]
     day_counts: dict[date, int]
     client_full: bool
+    flat: tuple[list[datetime], list[datetime]] | None = None
+    """The client view's form: every blocking interval as parallel start and end lists, with no
+    reasons (``by_reason`` is then empty); an appointment and its buffers are one interval."""
+
+
+def _gap(policy: ApprovalPolicy) -> int:
+    """Whole seconds of buffer each holding appointment keeps free on either side."""
+    return int((policy.buffer_before + policy.buffer_after).total_seconds())
 
 
 def _holding(status: AppointmentStatus, policy: ApprovalPolicy) -> Reason | None:
@@ -418,7 +453,7 @@ def _gather(
     client_id: str | None,
     client_appointments: Iterable[Appointment],
 ) -> _Inputs:
-    gap = int((policy.buffer_before + policy.buffer_after).total_seconds())
+    gap = _gap(policy)
     by_reason: dict[Reason, list[tuple[int, int]]] = {
         Reason.CALENDAR_EVENT: busy_intervals(calendar.events, z, lo, hi),
         Reason.BOOKED: [],
@@ -456,15 +491,100 @@ def _gather(
             # earlier one's time after and the later one's time before, whichever is booked first.
             buffers.append((s - gap, s))
             buffers.append((e, e + gap))
+    overlap, client_full = _client(calendar, policy, lo, hi, now, client_id, client_appointments)
+    by_reason[Reason.CLIENT_OVERLAP].extend(overlap)
+    return _Inputs(by_reason, day_counts, client_full)
+
+
+def _client(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    lo: int,
+    hi: int,
+    now: datetime,
+    client_id: str | None,
+    client_appointments: Iterable[Appointment],
+) -> tuple[list[tuple[int, int]], bool]:
+    """The client's own open appointments overlapping ``[lo, hi)``, and whether its cap is hit."""
     client_open = 0
+    overlap: list[tuple[int, int]] = []
     for a in _client_appointments(calendar, client_id, client_appointments):
         s, e = _time.ts(a.start), _time.ts_ceil(a.end)
         if a.start > now:  # exact: `now` usually has microseconds
             client_open += 1
         if s < hi and lo < e:
-            by_reason[Reason.CLIENT_OVERLAP].append((s, e))
+            overlap.append((s, e))
     cap = policy.client_open_cap
-    return _Inputs(by_reason, day_counts, cap is not None and client_open >= cap)
+    return overlap, cap is not None and client_open >= cap
+
+
+def _gather_flat(
+    calendar: ClinicianCalendar,
+    policy: ApprovalPolicy,
+    z: tzinfo,
+    lo: int,
+    hi: int,
+    now: datetime,
+    client_id: str | None,
+    client_appointments: Iterable[Appointment],
+) -> _Inputs:
+    """What :func:`_gather` finds, as the client view needs it: one flat list, no reasons.
+
+    Intervals stay aware UTC datetimes (appointments and one-off events are stored so): their
+    bounds are compared with whole-second slot bounds, where the exact instants and the floor of
+    a start or ceiling of an end that :func:`_gather` uses decide every overlap alike. An
+    appointment and its buffers (:func:`_gap` either side, as in :func:`_gather`) are one
+    interval.
+    """
+    margin = _gap(policy)
+    gap = timedelta(0, margin)
+    near, far = _instant(lo - margin), _instant(hi + margin)
+    lo_at, hi_at = _instant(lo), _instant(hi)
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    add_start, add_end = starts.append, ends.append
+    others: list[tuple[int, int]] = []
+    one_off = EventKind.ONE_OFF
+    for event in calendar.events:
+        if event.kind is one_off:
+            start, end = event.start, event.end
+            assert start is not None  # noqa: S101  (guaranteed by the model)
+            assert end is not None  # noqa: S101
+            if start < hi_at and lo_at < end:
+                add_start(start)
+                add_end(end)
+        else:
+            others.extend(occurrences(event, z, lo, hi))
+    overlap, client_full = _client(calendar, policy, lo, hi, now, client_id, client_appointments)
+    others.extend(overlap)
+    from_ts = _time.from_ts
+    for s, e in others:
+        add_start(from_ts(s))
+        add_end(from_ts(e))
+    day_counts: dict[date, int] = {}
+    clinician_id = calendar.clinician.id
+    holding = {
+        status
+        for status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+        if _holding(status, policy) is not None
+    }
+    counting = policy.daily_max is not None
+    for a in calendar.appointments:
+        if a.status not in holding or a.clinician_id != clinician_id:
+            continue
+        start, end = a.start, a.end
+        if counting:
+            local_day = _time.local_wall(_time.ts(start), z).date()
+            day_counts[local_day] = day_counts.get(local_day, 0) + 1
+        if end <= near or start >= far:
+            continue
+        if margin:
+            add_start(start - gap)
+            add_end(end + gap)
+        else:
+            add_start(start)
+            add_end(end)
+    return _Inputs({}, day_counts, client_full, (starts, ends))
 
 
 def _instant(seconds: int) -> datetime:
@@ -549,6 +669,8 @@ def _prepare(
     client_id: str | None,
     client_appointments: Iterable[Appointment],
     candidates: _Candidates | None = None,
+    *,
+    flat: bool = False,
 ) -> _Run:
     _window(first_day, last_day)
     now_utc = _time.to_utc("now", now)
@@ -558,12 +680,13 @@ def _prepare(
     grid = policy.grid_minutes
     if candidates is None:
         candidates = _candidates(clinician, z, first_day, last_day, grid, length)
-    starts = candidates.starts
     lo = _time.start_of_day(first_day, z)
     hi = _time.start_of_day(last_day + timedelta(days=1), z)
-    if starts:
-        hi = max(hi, starts[-1] + length)  # the same: such a slot may end after the last date
-    inputs = _gather(calendar, policy, z, lo, hi, now_utc, client_id, client_appointments)
+    last = candidates.last()
+    if last is not None:
+        hi = max(hi, last + length)  # a date's repeated late hour may end after the last date
+    gather = _gather_flat if flat else _gather
+    inputs = gather(calendar, policy, z, lo, hi, now_utc, client_id, client_appointments)
     now_s, notice_end, horizon_end = _bounds(now_utc, policy)
     return _Run(
         candidates=candidates,
@@ -590,20 +713,48 @@ def _full_spans(run: _Run, policy: ApprovalPolicy) -> list[tuple[int, int]]:
     return [(i, j) for day, i, j in run.candidates.day_spans() if day in full]
 
 
-def _available_flags(run: _Run, policy: ApprovalPolicy) -> list[bool]:
-    starts = run.starts
+def _available_flags(
+    run: _Run, policy: ApprovalPolicy, starts: list[datetime], ends: list[datetime]
+) -> list[bool]:
+    """Whether each slot ``[starts[k], ends[k])`` is available (the run has flat inputs)."""
     n = len(starts)
-    if run.inputs.client_full or not starts:
+    flat = run.inputs.flat
+    if run.inputs.client_full or not n or flat is None:
         return [False] * n
     # Time rules cut a prefix (past, notice) and a suffix (horizon) of the sorted starts.
-    head = bisect.bisect_left(starts, run.notice_end)
-    tail = bisect.bisect_right(starts, run.horizon_end)
+    head = bisect.bisect_left(starts, _instant(run.notice_end))
+    tail = bisect.bisect_right(starts, _instant(run.horizon_end))
     if head >= tail:
         return [False] * n
-    flags = [False] * head + [True] * (tail - head) + [False] * (n - tail)
-    for intervals in run.inputs.by_reason.values():
-        for i, j in _spans(starts, run.length, intervals):
-            flags[i:j] = [False] * (j - i)
+    busy_starts, busy_ends = flat
+    # A busy interval [s, e) blocks the slots in the slice [i, j): i is the first whose end is
+    # after s, j the first that starts at or after e (half-open; i <= j).
+    firsts = map(bisect.bisect_right, repeat(ends), busy_starts)
+    stops = map(bisect.bisect_left, repeat(starts), busy_ends)
+    count = len(busy_starts)
+    if 4 * count < n:
+        # Few intervals: clear each slice.
+        flags = [False] * head + [True] * (tail - head) + [False] * (n - tail)
+        for i, j in zip(firsts, stops, strict=True):
+            if i < j:
+                flags[i:j] = [False] * (j - i)
+    else:
+        # Many: count the slices covering each start (+1 at each i, -1 at each j, running sums);
+        # with many more intervals than starts, most land on the same few indices.
+        cover = [0] * (n + 1)
+        if count > 2 * n:
+            for i, times in Counter(firsts).items():
+                cover[i] += times
+            for j, times in Counter(stops).items():
+                cover[j] -= times
+        else:
+            for i in firsts:
+                cover[i] += 1
+            for j in stops:
+                cover[j] -= 1
+        flags = list(map(not_, accumulate(cover[:n])))
+        flags[:head] = [False] * head
+        flags[tail:] = [False] * (n - tail)
     for i, j in _full_spans(run, policy):
         flags[i:j] = [False] * (j - i)
     return flags
@@ -625,10 +776,12 @@ def available_slots(
     nothing says why. With *client_id*, the client's own open appointments (from
     *client_appointments* and the calendar) count against its cap and may not overlap.
     """
-    run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
-    flags = _available_flags(run, policy)
+    run = _prepare(
+        calendar, policy, first_day, last_day, now, client_id, client_appointments, flat=True
+    )
     starts = run.start_times()
-    return tuple(map(Slot, starts, run.end_times(starts), flags))
+    ends = list(run.end_times(starts))
+    return tuple(map(Slot, starts, ends, _available_flags(run, policy, starts, ends)))
 
 
 _BIT = {reason: 1 << i for i, reason in enumerate(Reason)}
@@ -796,11 +949,20 @@ def _first_free(
     if head >= stop:
         return None
     run = _prepare(
-        calendar, policy, first_day, last_day, now, client_id, client_appointments, candidates
+        calendar,
+        policy,
+        first_day,
+        last_day,
+        now,
+        client_id,
+        client_appointments,
+        candidates,
+        flat=True,
     )
+    times = run.start_times()
+    ends = list(run.end_times(times))
     try:
-        k = _available_flags(run, policy).index(True, head, stop)
+        k = _available_flags(run, policy, times, ends).index(True, head, stop)
     except ValueError:
         return None
-    start = _time.from_ts(starts[k])
-    return Slot(start, start + timedelta(0, length), True)
+    return Slot(times[k], ends[k], True)
