@@ -28,6 +28,7 @@ from selfsched.model import CalendarEvent, EventKind
 __all__ = ["busy_intervals", "occurrences", "validate_rule"]
 
 _SECOND = timedelta(seconds=1)
+_DAY = timedelta(days=1)
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
 _UNTIL_DATE = re.compile(r"UNTIL=(\d{8})(?=;|$)", re.IGNORECASE)
 _WHOLE = re.compile(r"[0-9]+")
@@ -208,6 +209,12 @@ def occurrences(event: CalendarEvent, z: tzinfo, lo: int, hi: int) -> list[tuple
     return _recurring(event, z, lo, hi, length)
 
 
+@functools.lru_cache(maxsize=256)
+def _window_walls(lo: int, hi: int, z: tzinfo) -> tuple[datetime, datetime]:
+    """Wall times before and after ``[lo, hi)`` in *z*: two days before, one day after."""
+    return _time.local_wall(lo, z) - 2 * _DAY, _time.local_wall(hi, z) + _DAY
+
+
 def _recurring(
     event: CalendarEvent, z: tzinfo, lo: int, hi: int, length: int
 ) -> list[tuple[int, int]]:
@@ -216,9 +223,10 @@ def _recurring(
     key = str(getattr(z, "key", "UTC"))
     dtstart = event.start.astimezone(z).replace(tzinfo=None)
     expansion = _expansion(event.rrule, dtstart, key, z)
-    # Wall-time window, widened by a day either side: offsets never exceed a day.
-    after = _time.local_wall(lo - length, z) - timedelta(days=1)
-    before = _time.local_wall(hi, z) + timedelta(days=1)
+    # Wall-time window, widened by a day either side (offsets never exceed a day), and by
+    # another before it for the length: any wider window gives the same intervals below.
+    after, before = _window_walls(lo, hi, z)
+    after -= timedelta(0, length)
     try:
         walls, starts = expansion.between(after, before)
     except (ValueError, IndexError, OverflowError) as exc:

@@ -557,10 +557,11 @@ def _gather_flat(
             others.extend(occurrences(event, z, lo, hi))
     overlap, client_full = _client(calendar, policy, lo, hi, now, client_id, client_appointments)
     others.extend(overlap)
-    from_ts = _time.from_ts
+    fromtimestamp = datetime.fromtimestamp
     for s, e in others:
-        add_start(from_ts(s))
-        add_end(from_ts(e))
+        start = fromtimestamp(s, UTC)  # exact for whole seconds, tzinfo the same UTC object
+        add_start(start)
+        add_end(start + timedelta(0, e - s))
     day_counts: dict[date, int] = {}
     clinician_id = calendar.clinician.id
     holding = {
