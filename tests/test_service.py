@@ -1223,15 +1223,28 @@ def test_approval_rechecks_the_clients_other_appointments() -> None:
 
 
 def test_approving_an_approved_request_is_refused() -> None:
-    """Approval is for PENDING requests only; no second email goes out."""
+    """A decided request is not decided again (Conflict: someone decided first); no second
+    email goes out."""
     world = build()
     pending = request(world)
     world.scheduler.approve(SCHEDULER, pending.id)
 
     refused_with_only_an_audit_entry(
-        world, lambda: world.scheduler.approve(SCHEDULER, pending.id), TransitionNotAllowed
+        world, lambda: world.scheduler.approve(SCHEDULER, pending.id), Conflict
     )
     assert 1 == len(world.mailer.sent)
+
+
+def test_approving_a_staff_booking_is_refused() -> None:
+    """Approval is for PENDING requests only: a staff booking, never decided, is not one."""
+    world = build()
+    booked = world.scheduler.book_for_client(
+        AS_RIVERA, client_id="alice", clinician_id="c1", start=SLOT
+    )
+
+    refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.approve(SCHEDULER, booked.id), TransitionNotAllowed
+    )
 
 
 @pytest.mark.parametrize("actor", [AS_CHEN, DIRECTOR_OFF, FRONT_DESK, SYSTEM, None])
@@ -1366,14 +1379,36 @@ def test_a_stale_decision_is_a_conflict() -> None:
     )
 
     assert (
+        "Appointment 'appointment-1' was already decided (booked) at "
+        f"{world.clock.now().isoformat()}; reload it to see the decision."
+    ) == str(error)
+
+
+def test_a_stale_edit_is_a_conflict() -> None:
+    """Staff loaded version 1; the request was edited meanwhile; an edit with
+    expected_version=1 is Conflict, telling them to reload."""
+    world = build()
+    pending = request(world)
+    world.scheduler.edit(SCHEDULER, pending.id, location="Room 2")
+
+    error = refused_with_only_an_audit_entry(
+        world,
+        lambda: world.scheduler.edit(
+            AS_RIVERA, pending.id, location="Room 3", expected_version=pending.version
+        ),
+        Conflict,
+    )
+
+    assert (
         "Appointment 'appointment-1' changed since you loaded it (version 1, now 2); reload it "
         "and decide again."
     ) == str(error)
 
 
-def test_a_second_decision_without_expected_version_does_not_overturn_the_first() -> None:
+@pytest.mark.parametrize("second", ["approve", "reject"])
+def test_a_second_decision_without_expected_version_is_a_conflict(second: str) -> None:
     """One staff member approves; another, deciding the same request a moment later without
-    expected_version, rejects: refused, the appointment stays BOOKED, one email only.
+    expected_version, gets a clear Conflict (SPEC §3): the appointment stays BOOKED, one email.
 
     Regression: the rejection went through and the client got "approved" then "not approved".
     """
@@ -1381,9 +1416,10 @@ def test_a_second_decision_without_expected_version_does_not_overturn_the_first(
     pending = request(world)
     world.scheduler.approve(SCHEDULER, pending.id)
 
-    refused_with_only_an_audit_entry(
-        world, lambda: world.scheduler.reject(AS_RIVERA, pending.id), TransitionNotAllowed
+    error = refused_with_only_an_audit_entry(
+        world, lambda: getattr(world.scheduler, second)(AS_RIVERA, pending.id), Conflict
     )
+    assert "was already decided (booked)" in str(error)
     assert [EmailKind.APPROVED] == [m.kind for m in world.mailer.sent]
 
 

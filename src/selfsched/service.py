@@ -640,6 +640,12 @@ class Scheduler:
                 "Only the appointment's clinician, or staff whose role allows it and whose "
                 "'approve appointment requests' permission is on, can decide this request."
             )
+        if appointment.decided_at is not None:
+            # Someone decided it first (two people deciding at once): say so plainly.
+            raise Conflict(
+                f"Appointment {appointment.id!r} was already decided ({appointment.status}) at "
+                f"{appointment.decided_at.isoformat()}; reload it to see the decision."
+            )
 
     def _still_free(
         self, uow: UnitOfWork, appointment: Appointment, policy: ApprovalPolicy

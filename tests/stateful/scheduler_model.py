@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from selfsched.errors import (
+    Conflict,
     EmptyReason,
     IdempotencyMismatch,
     MissingDetails,
@@ -275,6 +276,10 @@ class Model:
 
     # -- decisions ---------------------------------------------------------------------------------
 
+    def decided(self, appt: Appt) -> bool:
+        """Somebody already approved, rejected or expired it: a second decision is a conflict."""
+        return appt.approved or appt.status in {"rejected", "expired"}
+
     def due(self, appt: Appt) -> bool:
         """A pending request that passed its start undecided (there is no time-to-live here)."""
         return appt.status == "pending" and appt.start <= self.now
@@ -288,6 +293,8 @@ class Model:
             return NotFound
         if not self.may_decide(actor, appt):
             return PermissionDenied
+        if self.decided(appt):
+            return Conflict
         if self.due(appt):
             return TransitionNotAllowed
         if (location or appt.location) is None:
@@ -313,6 +320,8 @@ class Model:
             return NotFound
         if not self.may_decide(actor, appt):
             return PermissionDenied
+        if self.decided(appt):
+            return Conflict
         if self.due(appt):
             return TransitionNotAllowed
         if appt.status == "pending" or (

@@ -375,6 +375,19 @@ class SchedulerMachine(RuleBasedStateMachine):
         start = self._start(slot)
         self._book(actor, clinician, start, key)
 
+    @precondition(lambda self: any(a.status in OPEN for a in self.model.appts.values()))
+    @rule(actor=clients, pick=appointment_picks, after=st.booleans(), other=st.booleans())
+    def book_back_to_back(
+        self, actor: Actor | None, pick: tuple[int, str], after: bool, other: bool
+    ) -> None:
+        """A client books the slot that starts as an open appointment ends (or ends as it
+        starts), with its clinician or the other one: half-open intervals meet, not overlap."""
+        appt = self.model.appts[self._pick((pick[0], "preferred"), lambda a: a.status in OPEN)]
+        clinician = appt.clinician if not other else ("ldn" if appt.clinician == "ny" else "ny")
+        length = self.model.doctors[clinician].length
+        start = appt.end if after else appt.start - length
+        self._book(actor, clinician, start, None)
+
     def _book(self, actor: Actor | None, clinician: str, start: datetime, key: str | None) -> None:
         predicted = self.model.predict_book(actor, clinician, start, key)
         expected = None if isinstance(predicted, str) or predicted is None else predicted
