@@ -17,15 +17,26 @@ is free for the next dispatch again, unless it was delivered or given up on.
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import attrs
 
 from selfsched.errors import DeliveryUncertain
 from selfsched.events import EmailMessage, OutboxItem
-from selfsched.ports import Chart, Mailer
+from selfsched.ports import AppointmentStore, Chart, Mailer
 
-__all__ = ["after_attempt", "deliver"]
+__all__ = ["DispatchReport", "Dispatcher", "after_attempt", "deliver"]
+
+
+@attrs.frozen
+class DispatchReport:
+    """What one dispatch did."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
 
 
 def after_attempt(
@@ -70,3 +81,115 @@ def deliver(
     except Exception as exc:  # noqa: BLE001  (the caller's adapter may raise anything)
         return after_attempt(item, exc, now=now, max_attempts=max_attempts)
     return after_attempt(item, None, now=now, max_attempts=max_attempts)
+
+
+class Dispatcher:
+    """Delivers a store's outbox; what :meth:`selfsched.Scheduler.dispatch` runs.
+
+    A dispatch first *claims* the items it will deliver, in one unit of work: each gets
+    ``claimed_until = now + lease``, and items another dispatch claimed until later are left
+    alone. Units of work never interleave, so two dispatchers sharing a store (two backend
+    instances) never both claim, and so never both send, the same item. Each item is then
+    delivered outside any unit and its outcome recorded, which ends its claim. When half the
+    lease has passed, the claims of the items still to deliver are renewed; if the lease ran out
+    meanwhile, the dispatch stops and leaves them to the next one. A claim left by a dispatch
+    that died lapses after the lease, and the item is delivered again, with the same Message-ID.
+    Keep one delivery (and a unit's wait for the store) well under half the lease, and the
+    instances' clocks in step.
+
+    Dispatches of one dispatcher also run one at a time (a second caller waits for the first).
+    A dispatch started from inside a delivery (a mailer or chart that calls back) does nothing;
+    what it would have sent waits for the next dispatch.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: AppointmentStore,
+        now: Callable[[], datetime],
+        lease: timedelta,
+        max_attempts: int,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self._lock = threading.RLock()
+        self._running = False
+
+    def run(self, *, mailer: Mailer | None, chart: Chart | None) -> DispatchReport:
+        """Claim, deliver and record every waiting item that has a target here."""
+        with self._lock:
+            if self._running:
+                return DispatchReport()
+            self._running = True
+            try:
+                return self._run(mailer, chart)
+            finally:
+                self._running = False
+
+    def _run(self, mailer: Mailer | None, chart: Chart | None) -> DispatchReport:
+        claimed = self._claim(mailer, chart)
+        delivered = retrying = failed = 0
+        while claimed:
+            until = claimed[0].claimed_until
+            assert until is not None  # noqa: S101  (every claimed item has a claim)
+            if self.now() >= until - self.lease / 2:
+                claimed = self._renew(claimed)
+                if not claimed:
+                    break  # the lease ran out: the items may be another dispatch's by now
+            item = claimed.pop(0)
+            updated = deliver(
+                item, mailer=mailer, chart=chart, now=self.now(), max_attempts=self.max_attempts
+            )
+            self._record(item, updated)
+            if updated.delivered_at is not None:
+                delivered += 1
+            elif updated.failed:
+                failed += 1
+            else:
+                retrying += 1
+        return DispatchReport(delivered, retrying, failed)
+
+    def _claim(self, mailer: Mailer | None, chart: Chart | None) -> list[OutboxItem]:
+        """Claim every waiting item with a target here and no live claim, in one unit of work."""
+        with self.store.unit_of_work() as uow:
+            now = self.now()
+            until = now + self.lease
+
+            def free(item: OutboxItem) -> bool:
+                target = mailer if isinstance(item.payload, EmailMessage) else chart
+                lapsed = item.claimed_until is None or item.claimed_until <= now
+                return target is not None and lapsed
+
+            claimed = [attrs.evolve(i, claimed_until=until) for i in uow.outbox() if free(i)]
+            for item in claimed:
+                uow.update_outbox(item)
+        return claimed
+
+    def _renew(self, claimed: list[OutboxItem]) -> list[OutboxItem]:
+        """Extend the claims on *claimed* by a new lease; none if the old one has run out."""
+        with self.store.unit_of_work() as uow:
+            now = self.now()
+            if claimed[0].claimed_until is None or claimed[0].claimed_until <= now:
+                return []
+            renewed = [attrs.evolve(item, claimed_until=now + self.lease) for item in claimed]
+            for item in renewed:
+                uow.update_outbox(item)
+        return renewed
+
+    def _record(self, claimed: OutboxItem, updated: OutboxItem) -> None:
+        """Store the outcome of delivering *claimed*, which ends the claim.
+
+        If the claim ran out during the delivery and another dispatch has since taken or finished
+        the item, only a delivery is recorded: the item is now the other dispatch's, but an email
+        that went out must not be sent again.
+        """
+        with self.store.unit_of_work() as uow:
+            until = claimed.claimed_until
+            if until is not None and until <= self.now():
+                stored = next((i for i in uow.outbox() if i.id == claimed.id), None)
+                taken = stored is None or stored.claimed_until != until
+                if taken and updated.delivered_at is None:
+                    return
+            uow.update_outbox(updated)

@@ -12,7 +12,6 @@ change: the item stays in the outbox for :meth:`Scheduler.dispatch` to retry.
 from __future__ import annotations
 
 import enum
-import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Final, TypeVar
@@ -36,7 +35,6 @@ from selfsched.events import (
     AuditEntry,
     ChartNote,
     EmailKind,
-    EmailMessage,
     OutboxItem,
     chain,
     changes_of,
@@ -51,6 +49,7 @@ from selfsched.model import (
     Practice,
     SchedulingMode,
 )
+from selfsched.outbox import DispatchReport
 from selfsched.permissions import (
     Actor,
     ClientActor,
@@ -140,15 +139,6 @@ class Affected:
     reasons: frozenset[Reason]
 
 
-@attrs.frozen
-class DispatchReport:
-    """What one :meth:`Scheduler.dispatch` did."""
-
-    delivered: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-
 _LOOKAROUND = timedelta(days=2)
 """Appointments loaded around a slot: enough for buffers and the local day's daily maximum."""
 
@@ -199,8 +189,9 @@ class Scheduler:
         self.auto_dispatch = auto_dispatch
         self.max_attempts = max_attempts
         self.dispatch_lease = dispatch_lease
-        self._dispatch_lock = threading.RLock()
-        self._dispatching = False
+        self._dispatcher = outbox.Dispatcher(
+            store=store, now=self._now, lease=dispatch_lease, max_attempts=max_attempts
+        )
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -947,106 +938,11 @@ class Scheduler:
         """Deliver waiting emails and chart notes. Safe to call again, from any thread or process.
 
         A delivery that surely failed is retried on later calls up to ``max_attempts``; one whose
-        outcome is unknown is sent again once, with the same Message-ID, then given up.
-
-        A dispatch first *claims* the items it will deliver, in one unit of work: each gets
-        ``claimed_until = now + dispatch_lease``, and items another dispatch claimed until later
-        are left alone. Units of work never interleave, so two schedulers sharing a store (two
-        backend instances) never both claim, and so never both send, the same item. Each item is
-        then delivered outside any unit and its outcome recorded, which ends its claim. When half
-        the lease has passed, the claims of the items still to deliver are renewed; if the lease
-        ran out meanwhile, the dispatch stops and leaves them to the next one. A claim left by a
-        dispatch that died lapses after the lease, and the item is delivered again, with the same
-        Message-ID. Keep one delivery (and a unit's wait for the store) well under half the lease,
-        and the schedulers' clocks in step.
-
-        Dispatches of this scheduler also run one at a time (a second caller waits for the
-        first). A dispatch started from inside a delivery (a mailer or chart that calls back into
-        the scheduler) does nothing; what it would have sent waits for the next dispatch.
+        outcome is unknown is sent again once, with the same Message-ID, then given up. Two
+        schedulers sharing a store never send the same item: see
+        :class:`selfsched.outbox.Dispatcher` for the claims that guarantee it.
         """
-        with self._dispatch_lock:
-            if self._dispatching:
-                return DispatchReport()
-            self._dispatching = True
-            try:
-                return self._dispatch()
-            finally:
-                self._dispatching = False
-
-    def _dispatch(self) -> DispatchReport:
-        claimed = self._claim()
-        delivered = retrying = failed = 0
-        while claimed:
-            until = claimed[0].claimed_until
-            assert until is not None  # noqa: S101  (every claimed item has a claim)
-            if self._now() >= until - self.dispatch_lease / 2:
-                claimed = self._renew(claimed)
-                if not claimed:
-                    break  # the lease ran out: the items may be another dispatch's by now
-            item = claimed.pop(0)
-            updated = outbox.deliver(
-                item,
-                mailer=self.mailer,
-                chart=self.chart,
-                now=self._now(),
-                max_attempts=self.max_attempts,
-            )
-            self._record(item, updated)
-            if updated.delivered_at is not None:
-                delivered += 1
-            elif updated.failed:
-                failed += 1
-            else:
-                retrying += 1
-        return DispatchReport(delivered, retrying, failed)
-
-    def _deliverable(self, item: OutboxItem, now: datetime) -> bool:
-        """Is *item* free to claim (no claim, or one that has lapsed), with a target to go to?"""
-        target = self.mailer if isinstance(item.payload, EmailMessage) else self.chart
-        return target is not None and (item.claimed_until is None or item.claimed_until <= now)
-
-    def _claim(self) -> list[OutboxItem]:
-        """Claim every waiting item this scheduler can deliver, in one unit of work."""
-        with self.store.unit_of_work() as uow:
-            now = self._now()
-            until = now + self.dispatch_lease
-            claimed = [
-                attrs.evolve(item, claimed_until=until)
-                for item in uow.outbox()
-                if self._deliverable(item, now)
-            ]
-            for item in claimed:
-                uow.update_outbox(item)
-        return claimed
-
-    def _renew(self, claimed: list[OutboxItem]) -> list[OutboxItem]:
-        """Extend the claims on *claimed* by a new lease; none if the old one has run out."""
-        with self.store.unit_of_work() as uow:
-            now = self._now()
-            if claimed[0].claimed_until is None or claimed[0].claimed_until <= now:
-                return []
-            renewed = [
-                attrs.evolve(item, claimed_until=now + self.dispatch_lease) for item in claimed
-            ]
-            for item in renewed:
-                uow.update_outbox(item)
-        return renewed
-
-    def _record(self, claimed: OutboxItem, updated: OutboxItem) -> None:
-        """Store the outcome of delivering *claimed*, which ends the claim.
-
-        If the claim ran out during the delivery and another dispatch has since taken or finished
-        the item, only a delivery is recorded: the item is now the other dispatch's, but an email
-        that went out must not be sent again.
-        """
-        with self.store.unit_of_work() as uow:
-            until = claimed.claimed_until
-            if until is not None and until <= self._now():
-                stored = next((i for i in uow.outbox() if i.id == claimed.id), None)
-                taken = stored is None or stored.claimed_until != until
-                if taken and updated.delivered_at is None:
-                    return
-            uow.update_outbox(updated)
+        return self._dispatcher.run(mailer=self.mailer, chart=self.chart)
 
     # -- deliveries given up on -------------------------------------------------------------------
 
