@@ -24,6 +24,7 @@ each date's as one base instant plus cached offsets (``datetime + timedelta`` in
 from __future__ import annotations
 
 import bisect
+import contextlib
 import enum
 import functools
 from collections import Counter
@@ -195,7 +196,9 @@ _WEEK = 7 * _time.DAY
 
 # A week of slot starts from a given weekday, for dates without a clock change: seconds after the
 # first local midnight, the same as timedeltas, and where each date's starts begin (8 entries).
-_Week = tuple[tuple[int, ...], tuple[timedelta, ...], tuple[int, ...]]
+_Week = tuple[
+    tuple[int, ...], tuple[timedelta, ...], tuple[int, ...], tuple[tuple[timedelta, ...], ...]
+]
 
 
 @functools.lru_cache(maxsize=256)
@@ -215,7 +218,10 @@ def _weeks(days: tuple[tuple[TimeRange, ...], ...], grid: int, minutes: int) -> 
         for d in range(7):
             seconds.extend(d * _time.DAY + s for s in per_day[(weekday + d) % 7])
             edges.append(len(seconds))
-        weeks.append((tuple(seconds), tuple(timedelta(0, s) for s in seconds), tuple(edges)))
+        deltas = tuple(timedelta(0, s) for s in seconds)
+        # The offsets of the first d dates, d = 0..7: kept, so that each is one stable object.
+        heads = (*(deltas[:stop] for stop in edges[:-1]), deltas)
+        weeks.append((tuple(seconds), deltas, tuple(edges), heads))
     return tuple(weeks)
 
 
@@ -225,8 +231,36 @@ def _day_steps(count: int) -> tuple[timedelta, ...]:
 
 
 # A run of slot starts: base instant, the starts as seconds after it and as timedeltas, the index
-# of its first date, and where each of its dates' starts begin within it.
-_Block = tuple[int, tuple[int, ...], tuple[timedelta, ...], int, tuple[int, ...]]
+# of its first date, where each of its dates' starts begin within it, and whether the timedeltas
+# are a kept template (so that its datetimes may be shared, see _shared_times).
+_Block = tuple[int, tuple[int, ...], tuple[timedelta, ...], int, tuple[int, ...], bool]
+
+_SharedTimes = tuple[tuple[timedelta, ...], tuple[datetime, ...], tuple[datetime, ...]]
+_SHARED: dict[tuple[int, int, int], _SharedTimes] = {}
+_SHARED_AT_MOST = 256  # weeks of datetimes (about 11 KB each)
+
+
+def _shared_times(
+    base: int, deltas: tuple[timedelta, ...], length: int
+) -> tuple[tuple[datetime, ...], tuple[datetime, ...]]:
+    """The start and end datetimes of a week template's slots from *base*, shared.
+
+    Instants are immutable values, so every view of the same week (the next page load, another
+    clinician with the same hours in the same zone) can hand out the same datetime objects
+    instead of allocating two per slot. Keyed by the template's identity, which the entry keeps
+    alive (so the id cannot be reused while the entry exists); the oldest entry goes first.
+    """
+    key = (base, id(deltas), length)
+    kept = _SHARED.get(key)
+    if kept is not None and kept[0] is deltas:
+        return kept[1], kept[2]
+    starts = tuple(map(add, repeat(_time.EPOCH + timedelta(0, base)), deltas))
+    ends = tuple(map(add, starts, repeat(timedelta(0, length))))
+    if len(_SHARED) >= _SHARED_AT_MOST:
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # a racing thread
+            del _SHARED[next(iter(_SHARED))]
+    _SHARED[key] = (deltas, starts, ends)
+    return starts, ends
 
 
 class _Candidates:
@@ -249,7 +283,7 @@ class _Candidates:
         """Every start in POSIX seconds, sorted."""
         if self._starts is None:
             starts: list[int] = []
-            for base, seconds, _, _, _ in self.blocks:
+            for base, seconds, _, _, _, _ in self.blocks:
                 starts.extend(map(add, repeat(base), seconds))
             self._starts = starts
         return self._starts
@@ -258,23 +292,31 @@ class _Candidates:
         """The last start, if any."""
         if not self.blocks:
             return None
-        base, seconds, _, _, _ = self.blocks[-1]
+        base, seconds, _, _, _, _ = self.blocks[-1]
         return base + seconds[-1]
 
-    def start_times(self) -> list[datetime]:
-        """The starts as aware UTC datetimes."""
-        result: list[datetime] = []
-        extend = result.extend
+    def times(self, length: int) -> tuple[list[datetime], list[datetime]]:
+        """The starts, and the ends *length* seconds later, as aware UTC datetimes."""
+        starts: list[datetime] = []
+        ends: list[datetime] = []
         epoch = _time.EPOCH
-        for base, _, offsets, _, _ in self.blocks:
-            extend(map(add, repeat(epoch + timedelta(0, base)), offsets))
-        return result
+        elapsed = timedelta(0, length)
+        for base, _, offsets, _, _, shared in self.blocks:
+            if shared:
+                block_starts, block_ends = _shared_times(base, offsets, length)
+                starts.extend(block_starts)
+                ends.extend(block_ends)
+            else:
+                block = list(map(add, repeat(epoch + timedelta(0, base)), offsets))
+                starts.extend(block)
+                ends.extend(map(add, block, repeat(elapsed)))
+        return starts, ends
 
     def day_spans(self) -> list[tuple[date, int, int]]:
         """Each local date with slots and its slice ``[i, j)`` of the starts."""
         spans: list[tuple[date, int, int]] = []
         done = 0
-        for _, seconds, _, index, edges in self.blocks:
+        for _, seconds, _, index, edges, _ in self.blocks:
             for d in range(len(edges) - 1):
                 i, j = done + edges[d], done + edges[d + 1]
                 if i < j:
@@ -317,7 +359,7 @@ def _candidates(
         if end > index:
             # Dates index .. end-1 have no clock change: whole weeks from their first instant.
             base = midnight + index * _time.DAY - (0 if offset is None else offset // _SECOND)
-            seconds, deltas, edges = weeks[(weekday + index) % 7]
+            seconds, deltas, edges, heads = weeks[(weekday + index) % 7]
             for first in range(index, end, 7):
                 days = min(7, end - first)
                 stop = edges[days]
@@ -326,9 +368,9 @@ def _candidates(
                         in_order = False
                     previous = base + seconds[stop - 1]
                     if days < 7:
-                        block = (base, seconds[:stop], deltas[:stop], first, edges[: days + 1])
+                        block = (base, seconds[:stop], heads[days], first, edges[: days + 1], True)
                     else:
-                        block = (base, seconds, deltas, first, edges)
+                        block = (base, seconds, deltas, first, edges, True)
                     blocks.append(block)
                 base += _WEEK
             index = end
@@ -342,7 +384,7 @@ def _candidates(
                 head = found[0]
                 seconds = tuple(s - head for s in found)
                 deltas = tuple(timedelta(0, s) for s in seconds)
-                blocks.append((head, seconds, deltas, index, (0, len(found))))
+                blocks.append((head, seconds, deltas, index, (0, len(found)), False))
         index += 1
     candidates = _Candidates(first_day, blocks)
     if not in_order:
@@ -350,7 +392,7 @@ def _candidates(
         starts = candidates.starts
         pairs = sorted((s, d) for d, i, j in candidates.day_spans() for s in starts[i:j])
         one = ((0,), (timedelta(0),))
-        blocks = [(s, *one, (d - first_day).days, (0, 1)) for s, d in pairs]
+        blocks = [(s, *one, (d - first_day).days, (0, 1), False) for s, d in pairs]
         candidates = _Candidates(first_day, blocks)
     return candidates
 
@@ -418,9 +460,9 @@ class _Inputs:
     reasons (``by_reason`` is then empty); an appointment and its buffers are one interval."""
 
 
-def _gap(policy: ApprovalPolicy) -> int:
-    """Whole seconds of buffer each holding appointment keeps free on either side."""
-    return int((policy.buffer_before + policy.buffer_after).total_seconds())
+def _gap(policy: ApprovalPolicy) -> timedelta:
+    """The buffer each holding appointment keeps free on either side, exactly (not rounded)."""
+    return policy.buffer_before + policy.buffer_after
 
 
 def _holding(status: AppointmentStatus, policy: ApprovalPolicy) -> Reason | None:
@@ -472,7 +514,7 @@ def _gather(
     counting = policy.daily_max is not None
     # Whether an appointment reaches [lo - gap, hi + gap) is decided on its datetimes, so
     # only those that do are converted to seconds (floor of the start, ceiling of the end).
-    near, far = _instant(lo - gap), _instant(hi + gap)
+    near, far = _instant(lo) - gap, _instant(hi) + gap
     epoch, second = _time.EPOCH, _SECOND
     for a in calendar.appointments:
         found = holding.get(a.status)
@@ -489,8 +531,9 @@ def _gather(
         if gap:
             # Every appointment keeps its own buffers, the new one too: between any two, the
             # earlier one's time after and the later one's time before, whichever is booked first.
-            buffers.append((s - gap, s))
-            buffers.append((e, e + gap))
+            # Slot bounds are whole seconds, so [a, b) blocks them as [floor(a), ceil(b)) does.
+            buffers.append(((a.start - gap - epoch) // second, -((epoch - a.start) // second)))
+            buffers.append(((a.end - epoch) // second, -((epoch - a.end - gap) // second)))
     overlap, client_full = _client(calendar, policy, lo, hi, now, client_id, client_appointments)
     by_reason[Reason.CLIENT_OVERLAP].extend(overlap)
     return _Inputs(by_reason, day_counts, client_full)
@@ -536,9 +579,8 @@ def _gather_flat(
     appointment and its buffers (:func:`_gap` either side, as in :func:`_gather`) are one
     interval.
     """
-    margin = _gap(policy)
-    gap = timedelta(0, margin)
-    near, far = _instant(lo - margin), _instant(hi + margin)
+    gap = _gap(policy)
+    near, far = _instant(lo) - gap, _instant(hi) + gap
     lo_at, hi_at = _instant(lo), _instant(hi)
     starts: list[datetime] = []
     ends: list[datetime] = []
@@ -579,7 +621,7 @@ def _gather_flat(
             day_counts[local_day] = day_counts.get(local_day, 0) + 1
         if end <= near or start >= far:
             continue
-        if margin:
+        if gap:
             add_start(start - gap)
             add_end(end + gap)
         else:
@@ -642,13 +684,9 @@ class _Run:
         """The sorted candidate starts, in POSIX seconds."""
         return self.candidates.starts
 
-    def start_times(self) -> list[datetime]:
-        """The candidate starts as aware UTC datetimes."""
-        return self.candidates.start_times()
-
-    def end_times(self, starts: list[datetime]) -> Iterator[datetime]:
-        """The slot ends for *starts* (elapsed length: UTC arithmetic)."""
-        return map(add, starts, repeat(timedelta(0, self.length)))
+    def times(self) -> tuple[list[datetime], list[datetime]]:
+        """The candidate slots' starts and ends as aware UTC datetimes (elapsed length)."""
+        return self.candidates.times(self.length)
 
 
 def _bounds(now_utc: datetime, policy: ApprovalPolicy) -> tuple[int, int, int]:
@@ -780,8 +818,7 @@ def available_slots(
     run = _prepare(
         calendar, policy, first_day, last_day, now, client_id, client_appointments, flat=True
     )
-    starts = run.start_times()
-    ends = list(run.end_times(starts))
+    starts, ends = run.times()
     return tuple(map(Slot, starts, ends, _available_flags(run, policy, starts, ends)))
 
 
@@ -840,8 +877,8 @@ def explain(
     """
     run = _prepare(calendar, policy, first_day, last_day, now, client_id, client_appointments)
     reasons = _reasons(run, policy)
-    starts = run.start_times()
-    return tuple(map(ExplainedSlot, starts, run.end_times(starts), reasons))
+    starts, ends = run.times()
+    return tuple(map(ExplainedSlot, starts, ends, reasons))
 
 
 def check_slot(
@@ -960,8 +997,7 @@ def _first_free(
         candidates,
         flat=True,
     )
-    times = run.start_times()
-    ends = list(run.end_times(times))
+    times, ends = run.times()
     try:
         k = _available_flags(run, policy, times, ends).index(True, head, stop)
     except ValueError:
