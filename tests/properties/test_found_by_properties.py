@@ -170,3 +170,77 @@ def test_slots_stay_in_time_order_when_a_date_repeats_its_late_hour() -> None:
         ("2006-10-29T00:15:00-03:30", True),
     ]
     assert expected == _st_johns_slots(calendar, date(2006, 10, 29))
+
+
+def _booked(start: datetime, end: datetime) -> Appointment:
+    return Appointment(
+        id="appointment-0",
+        client_id="client-1",
+        clinician_id="clinician-1",
+        start=start,
+        end=end,
+        status=AppointmentStatus.BOOKED,
+    )
+
+
+def _monday_views(
+    calendar: ClinicianCalendar, policy: ApprovalPolicy
+) -> tuple[dict[str, frozenset[Reason]], dict[str, bool]]:
+    """Monday's staff reasons and client availability, by UTC wall time."""
+    now = datetime(2023, 12, 1, tzinfo=UTC)
+    staff = explain(calendar, policy, first_day=MONDAY, last_day=MONDAY, now=now)
+    client = available_slots(calendar, policy, first_day=MONDAY, last_day=MONDAY, now=now)
+    return (
+        {s.start.strftime("%H:%M"): s.reasons for s in staff},
+        {s.start.strftime("%H:%M"): s.available for s in client},
+    )
+
+
+def test_buffer_of_an_appointment_with_microseconds_is_not_rounded_away() -> None:
+    """A booking 10:00:00.000001-10:50:00.000001 with 60 s of buffer: its buffer before runs
+    09:59:00.000001-10:00:00.000001, so it reaches 1 µs into the 10:00 slot. The start's
+    microseconds were floored, the buffer ended at 10:00 and BUFFER was missing (found on New
+    York's transition day in 2000; the shape needs no DST)."""
+    start = datetime(2024, 1, 1, 10, 0, 0, 1, tzinfo=UTC)
+    calendar = ClinicianCalendar(
+        clinician=_office(), appointments=[_booked(start, start + timedelta(minutes=50))]
+    )
+    policy = ApprovalPolicy(buffer_after=timedelta(seconds=60))
+    expected = {
+        "09:00": frozenset(),
+        "09:30": frozenset({Reason.BOOKED, Reason.BUFFER}),
+        "10:00": frozenset({Reason.BOOKED, Reason.BUFFER}),
+        "10:30": frozenset({Reason.BOOKED, Reason.BUFFER}),
+        "11:00": frozenset(),
+    }
+
+    staff, client = _monday_views(calendar, policy)
+
+    assert expected == {k: staff[k] for k in expected}
+    assert {k: not v for k, v in expected.items()} == {k: client[k] for k in expected}
+
+
+def test_a_buffer_under_one_second_still_keeps_its_time() -> None:
+    """Half a second of buffer around a 10:00-10:45 booking blocks the 15-minute slots that
+    touch it, 09:45 (ends 10:00) and 10:45; the buffer was truncated to zero whole seconds."""
+    start = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
+    office = Clinician(
+        id="clinician-1", work_hours=WorkHours({0: ["09:00-17:00"]}), service_minutes=15
+    )
+    calendar = ClinicianCalendar(
+        clinician=office, appointments=[_booked(start, start + timedelta(minutes=45))]
+    )
+    policy = ApprovalPolicy(grid_minutes=15, buffer_after=timedelta(milliseconds=500))
+    expected = {
+        "09:30": frozenset(),
+        "09:45": frozenset({Reason.BUFFER}),
+        "10:00": frozenset({Reason.BOOKED}),
+        "10:30": frozenset({Reason.BOOKED}),
+        "10:45": frozenset({Reason.BUFFER}),
+        "11:00": frozenset(),
+    }
+
+    staff, client = _monday_views(calendar, policy)
+
+    assert expected == {k: staff[k] for k in expected}
+    assert {k: not v for k, v in expected.items()} == {k: client[k] for k in expected}
