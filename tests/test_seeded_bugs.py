@@ -17,8 +17,9 @@ seed specifically. Each test first shows the same check passing without the seed
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import repeat
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -71,20 +72,21 @@ def drop_ownership_check(monkeypatch: pytest.MonkeyPatch) -> None:
 def closed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both overlap sweeps of the slot calculator treat intervals as closed: touching counts.
 
-    ``_spans`` marks what the client view offers, ``_blocked`` what ``check_slot`` and the staff
-    explain view refuse; each compares with ``<=`` where half-open needs ``<``.
+    ``_slices`` finds what the client view blocks, ``_blocked`` what ``check_slot`` and the
+    staff explain view refuse; each compares with ``<=`` where half-open needs ``<``.
     """
 
-    def spans(
-        starts: list[int], length: int, intervals: Iterable[tuple[int, int]]
-    ) -> list[tuple[int, int]]:
-        found = []
-        for s, e in intervals:
-            i = bisect.bisect_left(starts, s - length)
-            j = bisect.bisect_right(starts, e, i)
-            if i < j:
-                found.append((i, j))
-        return found
+    def slices(
+        starts: list[datetime],
+        ends: list[datetime],
+        busy_starts: list[datetime],
+        busy_ends: list[datetime],
+    ) -> tuple[Iterator[int], Iterator[int]]:
+        # A slot ending exactly at a busy start, or starting exactly at its end, now counts.
+        return (
+            map(bisect.bisect_left, repeat(ends), busy_starts),
+            map(bisect.bisect_right, repeat(starts), busy_ends),
+        )
 
     def blocked(
         candidates: list[int], length: int, busy: tuple[list[int], list[int]]
@@ -98,7 +100,7 @@ def closed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
             result.append(j < len(busy_starts) and busy_starts[j] <= s + length)
         return result
 
-    monkeypatch.setattr(slots_module, "_spans", spans)
+    monkeypatch.setattr(slots_module, "_slices", slices)
     monkeypatch.setattr(slots_module, "_blocked", blocked)
 
 

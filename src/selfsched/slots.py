@@ -12,13 +12,16 @@ No I/O and no clock: ``now`` is a parameter. The work is linear in the candidate
    requests (when they hold their slot), buffers around both, the client's own open appointments;
    unsorted.
 3. *Marking*: each busy interval blocks the run of sorted candidates it overlaps (half-open:
-   ``busy.start < slot.end and slot.start < busy.end``), found with two binary searches.
+   ``busy.start < slot.end and slot.start < busy.end``), found with two binary searches (the
+   staff view merges each reason's intervals and sweeps instead).
 
 Time rules (past, minimum notice, horizon) cut a prefix and a suffix of the sorted candidates;
 the daily maximum removes whole days; the client cap blocks everything.
 
-Instants are integer POSIX seconds inside; results are built once at the end as UTC datetimes,
-each date's as one base instant plus cached offsets (``datetime + timedelta`` in C).
+The client view compares aware UTC datetimes throughout (appointments and one-off events are
+stored so; every one shares the ``UTC`` tzinfo, which keeps comparisons cheap); the staff view and
+the rules that count work on integer POSIX seconds. Output datetimes are one base instant plus
+cached offsets per week (``datetime + timedelta`` in C), shared between views of the same week.
 """
 
 from __future__ import annotations
@@ -179,14 +182,6 @@ def _day_candidates(
             wall = midnight + timedelta(minutes=minute)
             starts.extend(s for s in _time.wall_instants(wall, z) if lo <= s <= hi - length)
     return sorted(set(starts))
-
-
-def _days(first_day: date, last_day: date) -> Iterator[date]:
-    day = first_day
-    one = timedelta(days=1)
-    while day <= last_day:
-        yield day
-        day += one
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -398,24 +393,6 @@ def _candidates(
 
 
 # -- busy intervals -------------------------------------------------------------------------------
-
-
-def _spans(
-    starts: list[int], length: int, intervals: Iterable[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """For each busy interval, the slice ``[i, j)`` of sorted slot starts whose slots overlap it.
-
-    Half-open: a slot ``[x, x + length)`` overlaps ``[s, e)`` iff ``s - length < x < e``.
-    """
-    right, left = bisect.bisect_right, bisect.bisect_left
-    found: list[tuple[int, int]] = []
-    append = found.append
-    for s, e in intervals:
-        i = right(starts, s - length)
-        j = left(starts, e, i)
-        if i < j:
-            append((i, j))
-    return found
 
 
 def _merge(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -752,6 +729,23 @@ def _full_spans(run: _Run, policy: ApprovalPolicy) -> list[tuple[int, int]]:
     return [(i, j) for day, i, j in run.candidates.day_spans() if day in full]
 
 
+def _slices(
+    starts: list[datetime],
+    ends: list[datetime],
+    busy_starts: list[datetime],
+    busy_ends: list[datetime],
+) -> tuple[Iterator[int], Iterator[int]]:
+    """For each busy interval ``[s, e)``, the slice ``[i, j)`` of sorted slots that it blocks.
+
+    Half-open: *i* is the first slot that ends after *s*, *j* the first that starts at or after
+    *e* (so ``i <= j``). Two binary searches each, in C.
+    """
+    return (
+        map(bisect.bisect_right, repeat(ends), busy_starts),
+        map(bisect.bisect_left, repeat(starts), busy_ends),
+    )
+
+
 def _available_flags(
     run: _Run, policy: ApprovalPolicy, starts: list[datetime], ends: list[datetime]
 ) -> list[bool]:
@@ -766,10 +760,7 @@ def _available_flags(
     if head >= tail:
         return [False] * n
     busy_starts, busy_ends = flat
-    # A busy interval [s, e) blocks the slots in the slice [i, j): i is the first whose end is
-    # after s, j the first that starts at or after e (half-open; i <= j).
-    firsts = map(bisect.bisect_right, repeat(ends), busy_starts)
-    stops = map(bisect.bisect_left, repeat(starts), busy_ends)
+    firsts, stops = _slices(starts, ends, busy_starts, busy_ends)
     count = len(busy_starts)
     if 4 * count < n:
         # Few intervals: clear each slice.
@@ -829,8 +820,8 @@ def _reasons(run: _Run, policy: ApprovalPolicy) -> list[frozenset[Reason]]:
     """Every slot's reasons: a bit per reason; equal sets share one frozenset.
 
     Each reason's intervals are merged and swept against the candidates with ``_blocked``, the
-    plain sweep; the client view marks spans instead (``_spans``). Both follow the same half-open
-    rule, and the tests hold the two views to the same answers.
+    plain sweep; the client view binary-searches each interval's slice. Both follow the same
+    half-open rule, and the tests hold the two views to the same answers.
     """
     starts = run.starts
     n = len(starts)
