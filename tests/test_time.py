@@ -161,19 +161,39 @@ def test_wall_bound_in_a_gap_is_the_transition() -> None:
     wall = datetime(2025, 3, 9, 2, 30)
 
     assert (expected, expected) == (
-        _time.wall_bound(wall, NEW_YORK, latest=False),
-        _time.wall_bound(wall, NEW_YORK, latest=True),
+        _time.wall_bound(wall, NEW_YORK, end=False),
+        _time.wall_bound(wall, NEW_YORK, end=True),
     )
 
 
-def test_wall_bound_in_a_fold_picks_earliest_or_latest() -> None:
-    """A repeated boundary gives its first instant, or with latest=True its second."""
-    wall = datetime(2025, 11, 2, 1, 0)
-    expected = (posix(2025, 11, 2, 5), posix(2025, 11, 2, 6))
-
+@pytest.mark.parametrize(
+    ("zone", "wall", "expected"),
+    [
+        # New York 02:00 EDT -> 01:00 EST. 01:30 shows at 05:30Z and 06:30Z; the clock shows
+        # less than 01:30 until 06:30Z (01:00-01:29 EST come again), so a range ends then.
+        (
+            NEW_YORK,
+            datetime(2025, 11, 2, 1, 30),
+            (posix(2025, 11, 2, 5, 30), posix(2025, 11, 2, 6, 30)),
+        ),
+        # 01:00 itself is where the clock goes back to: after its first showing at 05:00Z the
+        # clock never shows less than 01:00 again, so a range ending at 01:00 ends at 05:00Z.
+        (NEW_YORK, datetime(2025, 11, 2, 1, 0), (posix(2025, 11, 2, 5), posix(2025, 11, 2, 5))),
+        # Lord Howe 2025-04-06 02:00 +11 -> 01:30 +10:30 (at 15:00Z): 01:30 shows at 14:30Z and
+        # 15:00Z, and a range ending at 01:30 ends at the first (found by the property tests).
+        (
+            ZoneInfo("Australia/Lord_Howe"),
+            datetime(2025, 4, 6, 1, 30),
+            (posix(2025, 4, 5, 14, 30), posix(2025, 4, 5, 14, 30)),
+        ),
+    ],
+)
+def test_wall_bound_in_a_fold(zone: ZoneInfo, wall: datetime, expected: tuple[int, int]) -> None:
+    """A repeated start is its first instant; a repeated end is the last instant before which
+    the clock still shows less than it."""
     assert expected == (
-        _time.wall_bound(wall, NEW_YORK, latest=False),
-        _time.wall_bound(wall, NEW_YORK, latest=True),
+        _time.wall_bound(wall, zone, end=False),
+        _time.wall_bound(wall, zone, end=True),
     )
 
 

@@ -113,15 +113,23 @@ def _transition_in(z: tzinfo, lo: int, hi: int) -> int:
     return hi
 
 
-def wall_bound(wall: datetime, z: tzinfo, *, latest: bool) -> int:
-    """An instant for a boundary wall time (a work-range start or end, a day start).
+def wall_bound(wall: datetime, z: tzinfo, *, end: bool) -> int:
+    """The instant a range of wall times ``[.., wall)`` ends at, or ``[wall, ..)`` starts at.
 
-    Existing: the earliest (or, with *latest*, the latest) instant that shows it. Skipped: the
-    transition instant that ends the gap, where the clock jumps past *wall*.
+    A start is the first instant whose clock shows *wall* or later. An end is the last instant
+    before which the clock still shows less than *wall*: for a wall time repeated by a
+    fall-back, the later one when the clock goes back to below *wall* (New York's 01:30, inside
+    the repeated 01:00-02:00), the earlier one when it goes back to *wall* itself (Lord Howe's
+    01:30, where 02:00 becomes 01:30). A skipped wall time is the transition instant that ends
+    the gap, where the clock jumps past it.
     """
     found = wall_instants(wall, z)
     if found:
-        return found[-1] if latest else found[0]
+        if end:
+            for instant in reversed(found):
+                if local_wall(instant - 1, z) < wall:
+                    return instant
+        return found[0]
     # In a gap, fold=1 gives an instant before the transition and fold=0 one after it.
     before = int(wall.replace(tzinfo=z, fold=1).astimezone(UTC).timestamp())
     after = int(wall.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp())
@@ -141,7 +149,7 @@ def start_of_day(day: date, z: tzinfo) -> int:
         offset = z.utcoffset(wall)
         if offset is not None and offset == z.utcoffset(wall.replace(fold=1)):
             return (day.toordinal() - _EPOCH_ORDINAL) * DAY - offset // _SECOND
-    return wall_bound(wall, z, latest=False)
+    return wall_bound(wall, z, end=False)
 
 
 def local_wall(seconds: int, z: tzinfo) -> datetime:

@@ -172,11 +172,11 @@ def _day_candidates(
     # A day with a transition: resolve each wall time on its own.
     midnight = datetime.combine(day, time())
     for r in ranges:
-        lo = _time.wall_bound(midnight + timedelta(minutes=r.start_minute), z, latest=False)
+        lo = _time.wall_bound(midnight + timedelta(minutes=r.start_minute), z, end=False)
         if r.end_minute == 24 * 60:
             hi = day1
         else:
-            hi = _time.wall_bound(midnight + timedelta(minutes=r.end_minute), z, latest=True)
+            hi = _time.wall_bound(midnight + timedelta(minutes=r.end_minute), z, end=True)
         first = -(-r.start_minute // grid) * grid
         for minute in range(first, r.end_minute, grid):
             wall = midnight + timedelta(minutes=minute)

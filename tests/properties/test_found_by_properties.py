@@ -244,3 +244,29 @@ def test_a_buffer_under_one_second_still_keeps_its_time() -> None:
 
     assert expected == {k: staff[k] for k in expected}
     assert {k: not v for k, v in expected.items()} == {k: client[k] for k in expected}
+
+
+def test_range_ending_where_lord_howe_falls_back_ends_at_the_first_0130() -> None:
+    """Lord Howe, 26 March 2000: 02:00 (+11) became 01:30 (+10:30). A range 00:00-01:30 ends the
+    first time the clock shows 01:30 (14:30 UTC): a 50-minute slot at 01:00 (+11) would run to
+    01:50, past the range. The range end was taken as the second 01:30 (15:00 UTC)."""
+    lord_howe = ZoneInfo("Australia/Lord_Howe")
+    sunday = date(2000, 3, 26)
+    office = Clinician(
+        id="clinician-1",
+        zone="Australia/Lord_Howe",
+        work_hours=WorkHours({6: ["00:00-01:30", "02:00-03:30"]}),
+        service_minutes=50,
+    )
+    now = datetime(2000, 3, 24, tzinfo=lord_howe)
+    expected = ["00:00+1100", "00:30+1100", "02:00+1030", "02:30+1030"]
+
+    slots = available_slots(
+        ClinicianCalendar(clinician=office),
+        ApprovalPolicy(),
+        first_day=sunday,
+        last_day=sunday,
+        now=now,
+    )
+
+    assert expected == [s.start.astimezone(lord_howe).strftime("%H:%M%z") for s in slots]
