@@ -232,7 +232,9 @@ _Block = tuple[int, tuple[int, ...], tuple[timedelta, ...], int, tuple[int, ...]
 
 _SharedTimes = tuple[tuple[timedelta, ...], tuple[datetime, ...], tuple[datetime, ...]]
 _SHARED: dict[tuple[int, int, int], _SharedTimes] = {}
-_SHARED_AT_MOST = 256  # weeks of datetimes (about 11 KB each)
+# At most this many weeks of datetimes: ~11 KB each for 22 slots a day, ~70 KB for a week worked
+# round the clock on the quarter hour, so at worst ~18 MB.
+_SHARED_AT_MOST = 256
 
 
 def _shared_times(
