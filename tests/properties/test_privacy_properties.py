@@ -60,7 +60,7 @@ def test_client_view_is_the_same_whatever_the_reasons(query: SlotQuery) -> None:
         CalendarEvent.one_off(s, e, title="Blocked")
         for intervals in found.busy.values()
         for s, e in intervals
-        if s < hi and lo < e
+        if s < hi and lo < e and s < e  # an empty one (a day Apia skipped) blocks nothing
     ]
     plain = attrs.evolve(
         query,
