@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds; sampled slow peers")
     parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is missed")
     parser.add_argument("--gate-only", action="store_true", help="correctness gate only")
-    parser.add_argument("--rounds", type=int, help="timing rounds (default 7 quick, 21 full)")
+    parser.add_argument("--rounds", type=int, help="timing rounds (default 9 quick, 21 full)")
     parser.add_argument("--json", type=Path, help="where to write results (default results/)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
@@ -466,9 +466,9 @@ def main(argv: list[str] | None = None) -> int:
         "W0 fresh instants": len(client_view(zero)),
         "W0 floor": len(emission_floor(zero)()),
     }
-    rounds = args.rounds or (7 if args.quick else 21)
+    rounds = args.rounds or (9 if args.quick else 21)
     timed = time.perf_counter()
-    timings = measure(contenders, rounds, 0.01 if args.quick else 0.03)
+    timings = measure(contenders, rounds, 0.04 if args.quick else 0.08)
     took = time.perf_counter() - timed
     print(f"timed {len(contenders)} contenders x {rounds} rounds in {took:.1f} s")
     peak = _peak_memory(practice)
