@@ -205,10 +205,13 @@ def clinician_workload(
     span = _workdays(FIRST_DAY - timedelta(days=7), days + 14)
     inside = _workdays(FIRST_DAY, days)
     density = days / 90 * scale
+    wanted = round(460 * days / 90)
+    if scale > 1:
+        # Scale what the unscaled calendar really holds (a full day fits fewer than asked for).
+        plain = _appointments(random.Random(seed), cid, span, wanted, z, overlap=False)
+        wanted = len(plain)
     appts = (
-        _appointments(rng, cid, span, round(460 * density), z, overlap=scale > 1)
-        if appointments
-        else []
+        _appointments(rng, cid, span, wanted * scale, z, overlap=scale > 1) if appointments else []
     )
     events = (
         _one_offs(rng, inside, round(60 * density), z, all_day=round(2 * density))
