@@ -171,7 +171,7 @@ _MAX_IDENTIFIER = 63
 
 _APPOINTMENTS = sql.SQL(", ").join(sql.Identifier(c) for c in _codec.APPOINTMENT_COLUMNS)
 _OUTBOX = sql.SQL(", ").join(sql.Identifier(c) for c in _codec.OUTBOX_COLUMNS)
-_OUTBOX_MARKS = sql.SQL(", ").join(sql.Placeholder() * len(_codec.OUTBOX_COLUMNS))
+_OUTBOX_MARKS = sql.SQL(", ").join([sql.Placeholder()] * len(_codec.OUTBOX_COLUMNS))
 _OUTBOX_UPDATES = sql.SQL(", ").join(
     sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in _codec.OUTBOX_COLUMNS[1:]
 )
@@ -286,7 +286,7 @@ class _PostgresUnit:
             self._q(
                 "INSERT INTO {s}.appointments ({cols}) VALUES ({marks})",
                 cols=_APPOINTMENTS,
-                marks=sql.SQL(", ").join(sql.Placeholder() * len(values)),
+                marks=sql.SQL(", ").join([sql.Placeholder()] * len(values)),
             ),
             values,
             duplicate=f"An appointment with id {appointment.id!r} already exists.",
