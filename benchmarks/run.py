@@ -39,7 +39,7 @@ from inputs import Interval
 from workloads import Practice, Workload, describe, n200, w0, w1, w1x100, w365
 
 import selfsched
-from selfsched import Slot, slots
+from selfsched import Slot, _candidates
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -62,7 +62,7 @@ def fresh_client_view(w: Workload) -> tuple[Slot, ...]:
     dict first, so every datetime is built anew (and the last call's ones are freed here, as a
     view that shares nothing frees them with its result): the cost of a first view.
     """
-    slots._SHARED = {}  # noqa: SLF001  (the memo's one global)
+    _candidates._SHARED = {}  # noqa: SLF001  (the memo's one global)
     return client_view(w)
 
 
