@@ -18,13 +18,12 @@ from typing import Final, TypeVar
 
 import attrs
 
-from selfsched import _time, emails, outbox, requests
+from selfsched import _time, emails, outbox, requests, settings
 from selfsched.errors import (
     Conflict,
     IdempotencyMismatch,
     InvalidRange,
     NotFound,
-    OffGrid,
     PermissionDenied,
     SelfschedError,
     SelfSchedulingDisabled,
@@ -1041,41 +1040,21 @@ class Scheduler:
         replaced: dict[str, Clinician],
         now: datetime,
     ) -> frozenset[Reason]:
-        clinician = replaced.get(appointment.clinician_id) or self._clinician(
-            appointment.clinician_id
-        )
-        # Judge the appointment as it is: its own length, not a changed default service's.
-        minutes = int((appointment.end - appointment.start).total_seconds() // 60)
-        clinician = attrs.evolve(clinician, service_minutes=max(minutes, 1))
-        policy = practice.policy_for(clinician.id)
-        if (
-            policy.mode is SchedulingMode.DISABLED
-            and appointment.status is AppointmentStatus.PENDING
-        ):
-            return frozenset({Reason.SELF_SCHEDULING_DISABLED})
+        clinician_id = appointment.clinician_id
+        clinician = replaced.get(clinician_id) or self._clinician(clinician_id)
         lo, hi = appointment.start - _LOOKAROUND, appointment.start + _LOOKAROUND
-        others = [a for a in uow.for_clinician(clinician.id, lo, hi) if a.id != appointment.id]
         calendar = ClinicianCalendar(
             clinician=clinician,
-            events=self.directory.events(clinician.id, lo, hi),
-            appointments=others,
+            events=self.directory.events(clinician_id, lo, hi),
+            appointments=uow.for_clinician(clinician_id, lo, hi),
         )
-        own = [a for a in uow.for_client(appointment.client_id) if a.id != appointment.id]
-        try:
-            check = check_slot(
-                calendar,
-                policy,
-                appointment.start,
-                now=now,
-                client_id=appointment.client_id,
-                client_appointments=own,
-            )
-        except OffGrid:
-            return frozenset({Reason.OFF_GRID})
-        reasons = set(check.reasons)
-        # Notice and horizon are about booking now; an appointment already made keeps its place.
-        reasons -= {Reason.MIN_NOTICE, Reason.HORIZON, Reason.PAST, Reason.CLIENT_CAP}
-        return frozenset(reasons)
+        return settings.no_longer_allowed(
+            appointment,
+            calendar,
+            practice.policy_for(clinician_id),
+            now=now,
+            client_appointments=uow.for_client(appointment.client_id),
+        )
 
 
 WITHHELD = "(withheld: the note is in the outbox and reaches the chart when retried)"
