@@ -637,6 +637,36 @@ class Scheduler:
                 f"{appointment.decided_at.isoformat()}; reload it to see the decision."
             )
 
+    def _decidable(
+        self,
+        uow: UnitOfWork,
+        appointment_id: str,
+        actor: Actor | None,
+        expected_version: int | None,
+    ) -> Appointment:
+        """The appointment, if *actor* may decide it now (not found, not allowed, conflict)."""
+        appointment = self._load(uow, appointment_id, actor)
+        self._decider(actor, appointment)
+        self._expect(appointment, expected_version)
+        return appointment
+
+    def _editable(
+        self,
+        uow: UnitOfWork,
+        appointment_id: str,
+        actor: Actor | None,
+        expected_version: int | None,
+        verb: str,
+    ) -> Appointment:
+        """The appointment, if *actor* may change it (*verb* names the change for the refusal)."""
+        appointment = self._load(uow, appointment_id, actor)
+        if not can_edit(actor, appointment):
+            raise PermissionDenied(
+                f"Only the appointment's clinician or staff who may approve requests can {verb} it."
+            )
+        self._expect(appointment, expected_version)
+        return appointment
+
     def _still_free(
         self, uow: UnitOfWork, appointment: Appointment, policy: ApprovalPolicy
     ) -> None:
@@ -676,9 +706,7 @@ class Scheduler:
         """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id, actor)
-            self._decider(actor, appointment)
-            self._expect(appointment, expected_version)
+            appointment = self._decidable(uow, appointment_id, actor, expected_version)
             if appointment.status is AppointmentStatus.PENDING and self._is_due(appointment, now):
                 # Undecided at its start (or past its time-to-live): it has expired, even if the
                 # expiry sweep has not run yet. Approving it would book a past or stale time.
@@ -726,9 +754,7 @@ class Scheduler:
         """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id, actor)
-            self._decider(actor, appointment)
-            self._expect(appointment, expected_version)
+            appointment = self._decidable(uow, appointment_id, actor, expected_version)
             if appointment.status is AppointmentStatus.PENDING and self._is_due(appointment, now):
                 # Undecided at its start: it is EXPIRED (SPEC §3), not REJECTED, even if the
                 # expiry sweep has not run yet; the client gets the expiry email, not this one.
@@ -755,13 +781,7 @@ class Scheduler:
         """Change location, service code or code modifier of an open appointment (audited)."""
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id, actor)
-            if not can_edit(actor, appointment):
-                raise PermissionDenied(
-                    "Only the appointment's clinician or staff who may approve requests can "
-                    "edit it."
-                )
-            self._expect(appointment, expected_version)
+            appointment = self._editable(uow, appointment_id, actor, expected_version, "edit")
             fields = {
                 name: value
                 for name, value in (
@@ -788,13 +808,7 @@ class Scheduler:
         """The practice cancels a ``BOOKED`` appointment: it becomes ``CANCELLED``."""
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
-            appointment = self._load(uow, appointment_id, actor)
-            if not can_edit(actor, appointment):
-                raise PermissionDenied(
-                    "Only the appointment's clinician or staff who may approve requests can "
-                    "cancel it."
-                )
-            self._expect(appointment, expected_version)
+            appointment = self._editable(uow, appointment_id, actor, expected_version, "cancel")
             changed = requests.apply(
                 appointment, Action.CANCEL_BY_PRACTICE, at=now, by=actor_label(actor)
             )
