@@ -362,7 +362,7 @@ MALFORMED_RANGES: dict[str, tuple[Call, str]] = {
         "the window 2025-06-02 to 9999-12-31 reaches past the dates",
     ),
     "first_available past datetime.max": (
-        lambda: first_available([CALENDAR], POLICY, now=datetime(9999, 12, 1, tzinfo=UTC)),
+        lambda: first_available([CALENDAR], POLICY, now=datetime(9998, 12, 1, tzinfo=UTC)),
         "plus the horizon (60 days, 0:00:00) is past the last date",
     ),
 }

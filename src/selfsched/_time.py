@@ -16,10 +16,16 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from selfsched.errors import NaiveDatetime, UnknownTimeZone
+from selfsched.errors import InvalidRange, NaiveDatetime, UnknownTimeZone
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = 86_400
+
+FIRST_DAY = date(2, 1, 1)
+"""The first date selfsched computes with: a day's margin either side of any local date (UTC
+offsets are under a day) must stay inside ``datetime``'s range in every zone."""
+LAST_DAY = date(9998, 12, 31)
+"""The last date selfsched computes with (see :data:`FIRST_DAY`)."""
 
 # IANA keys are ASCII path components: letters, digits, '_', '-', '+', separated by '/'.
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
@@ -56,8 +62,14 @@ def require_aware(name: str, value: object) -> datetime:
 
 
 def to_utc(name: str, value: object) -> datetime:
-    """Validate an aware datetime and return the same instant in UTC."""
-    return require_aware(name, value).astimezone(UTC)
+    """Validate an aware datetime inside the dates selfsched computes with; return it in UTC."""
+    aware = require_aware(name, value)
+    if not FIRST_DAY <= aware.date() <= LAST_DAY:
+        raise InvalidRange(
+            f"{name}={aware.isoformat()} is outside the dates selfsched computes with; keep "
+            f"instants between {FIRST_DAY} and {LAST_DAY}."
+        )
+    return aware.astimezone(UTC)
 
 
 def optional_utc(name: str, value: object) -> datetime | None:

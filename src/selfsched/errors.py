@@ -36,6 +36,7 @@ __all__ = [
     "TamperDetected",
     "TransitionNotAllowed",
     "UnknownTimeZone",
+    "WrongType",
 ]
 
 
@@ -48,6 +49,24 @@ class SelfschedError(Exception):
 
 class InvalidInput(SelfschedError, ValueError):
     """A value given to selfsched is malformed. Nothing was written."""
+
+
+class WrongType(InvalidInput):
+    """An argument or field got a value of the wrong type: a string where a date is needed,
+    ``"false"`` where a boolean is, a number where an id is."""
+
+    def __init__(self, name: str, expected: str, value: object, *, show: bool = True) -> None:
+        self.name = name
+        self.expected = expected
+        self.got = type(value).__name__
+        shown = f" {_short(value)}" if show else ""
+        super().__init__(f"{name} must be {expected}, got {self.got}{shown}.")
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """``repr`` of *value*, cut to *limit* characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class NaiveDatetime(InvalidInput):

@@ -18,8 +18,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from selfsched import _time
-from selfsched.errors import InvalidInput, InvalidPolicy, InvalidRange, OverlappingWorkHours
+from selfsched import _time, _validate
+from selfsched.errors import (
+    InvalidInput,
+    InvalidPolicy,
+    InvalidRange,
+    OverlappingWorkHours,
+    WrongType,
+)
 
 __all__ = [
     "Appointment",
@@ -139,6 +145,17 @@ def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: Any)
 
 
 _E = TypeVar("_E", bound=enum.Enum)
+_V = TypeVar("_V")
+
+_ID = _validate.field(_validate.identifier)
+_TEXT = _validate.field(_validate.text)
+_OPTIONAL_TEXT = _validate.field(_validate.optional(_validate.text))
+_FLAG = _validate.field(_validate.flag)
+
+
+def _private_text(name: str, value: object) -> str:
+    """A string whose value is never shown in an error message (a client's name or address)."""
+    return _validate.text(name, value, show=False)
 
 
 def _to_enum(kind: type[_E], value: object, error: type[InvalidInput]) -> _E:
@@ -269,13 +286,22 @@ def _to_range(value: RangeLike) -> TimeRange:
     return TimeRange(start, end)
 
 
+def _range_list(weekday: object, ranges: object) -> list[RangeLike]:
+    """One weekday's ranges as a list; a lone string is a mistake worth naming."""
+    if isinstance(ranges, str | bytes) or not isinstance(ranges, Iterable):
+        raise WrongType(
+            f"the ranges of weekday {weekday!r}", "a list of ranges such as ['09:00-12:00']", ranges
+        )
+    return list(ranges)
+
+
 def _seven_days(value: object) -> tuple[tuple[TimeRange, ...], ...]:
     if isinstance(value, Mapping):
         days: list[list[RangeLike]] = [[] for _ in range(7)]
         for key, ranges in value.items():
-            days[_weekday(key)] = list(ranges)
+            days[_weekday(key)] = _range_list(key, ranges)
     elif isinstance(value, tuple | list) and len(value) == 7:
-        days = [list(ranges) for ranges in value]
+        days = [_range_list(weekday, ranges) for weekday, ranges in enumerate(value)]
     else:
         raise InvalidRange(
             "work hours need a mapping of weekday to ranges, or seven sequences (Monday first)."
@@ -299,10 +325,13 @@ def _seven_locations(value: object) -> tuple[str | None, ...]:
     if isinstance(value, Mapping):
         locations: list[str | None] = [None] * 7
         for key, location in value.items():
-            locations[_weekday(key)] = location
+            locations[_weekday(key)] = _validate.optional_text(f"location of {key!r}", location)
         return tuple(locations)
     if isinstance(value, tuple | list) and len(value) == 7:
-        return tuple(value)
+        return tuple(
+            _validate.optional_text(f"location of weekday {weekday}", location)
+            for weekday, location in enumerate(value)
+        )
     raise InvalidRange("locations need a mapping of weekday to location, or seven entries.")
 
 
@@ -442,11 +471,14 @@ class CalendarEvent:
 class Clinician:
     """A provider whose calendar clients book: zone, weekly work hours and default service."""
 
-    id: str
-    name: str = ""
+    id: str = attrs.field(validator=_ID)
+    name: str = attrs.field(default="", validator=_TEXT)
     zone: str = attrs.field(default="UTC", converter=_time.zone_key)
-    work_hours: WorkHours = attrs.field(factory=lambda: WorkHours({}))
-    service_code: str | None = None
+    work_hours: WorkHours = attrs.field(
+        factory=lambda: WorkHours({}),
+        validator=_validate.field(lambda n, v: _validate.instance(n, v, WorkHours, "WorkHours")),
+    )
+    service_code: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     service_minutes: int = attrs.field(default=50, validator=_positive)
 
     @property
@@ -464,21 +496,21 @@ class Clinician:
 class Appointment:
     """A booking or a request. Immutable: a change is a new value with a higher ``version``."""
 
-    id: str
-    client_id: str
-    clinician_id: str
+    id: str = attrs.field(validator=_ID)
+    client_id: str = attrs.field(validator=_ID)
+    clinician_id: str = attrs.field(validator=_ID)
     start: datetime = attrs.field()
     end: datetime = attrs.field()
     status: AppointmentStatus = attrs.field(converter=_to_status)
-    service_code: str | None = None
-    code_modifier: str | None = None
-    location: str | None = None
+    service_code: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    code_modifier: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    location: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     origin: Origin = attrs.field(default=Origin.CLIENT, converter=_to_origin)
     created_at: datetime | None = None
     decided_at: datetime | None = None
-    decided_by: str | None = None
+    decided_by: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     cancelled_at: datetime | None = None
-    late_cancellation: bool = False
+    late_cancellation: bool = attrs.field(default=False, validator=_FLAG)
     version: int = attrs.field(default=1, validator=_not_negative)
 
     def __attrs_post_init__(self) -> None:
@@ -536,7 +568,7 @@ class ApprovalPolicy:
     """At most this many holding appointments per clinician per local day. Default unlimited."""
     client_open_cap: int | None = attrs.field(default=None, validator=_positive)
     """At most this many open future appointments per client. Default unlimited."""
-    pending_holds_slot: bool = True
+    pending_holds_slot: bool = attrs.field(default=True, validator=_FLAG)
     """A ``PENDING`` request blocks its slot for others (the grey placeholder). Default yes."""
     late_cancellation_window: timedelta = attrs.field(
         default=timedelta(hours=24), validator=_not_negative
@@ -553,12 +585,22 @@ class ApprovalPolicy:
             )
 
 
+def _tuple_of(name: str, value: Iterable[_V], kind: type[_V], noun: str) -> tuple[_V, ...]:
+    """*value* as a tuple of *kind*, refusing anything else by *name*."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise WrongType(name, f"an iterable of {noun}", value)
+    items = tuple(value)
+    for index, item in enumerate(items):
+        _validate.instance(f"{name}[{index}]", item, kind, noun)
+    return items
+
+
 def _events(value: Iterable[CalendarEvent]) -> tuple[CalendarEvent, ...]:
-    return tuple(value)
+    return _tuple_of("events", value, CalendarEvent, "CalendarEvent")
 
 
 def _appointments(value: Iterable[Appointment]) -> tuple[Appointment, ...]:
-    return tuple(value)
+    return _tuple_of("appointments", value, Appointment, "Appointment")
 
 
 @attrs.frozen(kw_only=True)
@@ -568,7 +610,9 @@ class ClinicianCalendar:
     ``appointments`` are the clinician's own; appointments of other clinicians are ignored.
     """
 
-    clinician: Clinician
+    clinician: Clinician = attrs.field(
+        validator=_validate.field(lambda n, v: _validate.instance(n, v, Clinician, "a Clinician"))
+    )
     events: tuple[CalendarEvent, ...] = attrs.field(default=(), converter=_events)
     appointments: tuple[Appointment, ...] = attrs.field(default=(), converter=_appointments)
 
@@ -580,26 +624,41 @@ class Client:
     ``zone`` is the zone the client reads times in; ``None`` means the practice's zone.
     """
 
-    id: str
-    name: str = ""
-    email: str | None = None
+    id: str = attrs.field(validator=_ID)
+    name: str = attrs.field(default="", validator=_validate.field(_private_text))
+    email: str | None = attrs.field(
+        default=None, validator=_validate.field(_validate.optional(_private_text))
+    )
     zone: str | None = attrs.field(
         default=None, converter=attrs.converters.optional(_time.zone_key)
     )
 
 
 def _policies(value: Mapping[str, ApprovalPolicy] | None) -> Mapping[str, ApprovalPolicy]:
-    return MappingProxyType(dict(value or {}))
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise WrongType("clinician_policies", "a mapping of clinician id to ApprovalPolicy", value)
+    for key, policy in value.items():
+        _validate.identifier("clinician_policies key", key)
+        name = f"clinician_policies[{key!r}]"
+        _validate.instance(name, policy, ApprovalPolicy, "an ApprovalPolicy")
+    return MappingProxyType(dict(value))
 
 
 @attrs.frozen(kw_only=True)
 class Practice:
     """The clinic's settings: its zone, its policy, and per-clinician policy overrides."""
 
-    name: str = "the clinic"
+    name: str = attrs.field(default="the clinic", validator=_TEXT)
     zone: str = attrs.field(default="UTC", converter=_time.zone_key)
-    phone: str | None = None
-    policy: ApprovalPolicy = attrs.field(factory=ApprovalPolicy)
+    phone: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    policy: ApprovalPolicy = attrs.field(
+        factory=ApprovalPolicy,
+        validator=_validate.field(
+            lambda n, v: _validate.instance(n, v, ApprovalPolicy, "an ApprovalPolicy")
+        ),
+    )
     clinician_policies: Mapping[str, ApprovalPolicy] = attrs.field(
         factory=dict, converter=_policies, hash=False
     )

@@ -15,7 +15,8 @@ import enum
 
 import attrs
 
-from selfsched.errors import InvalidInput, PermissionDenied
+from selfsched import _validate
+from selfsched.errors import InvalidInput, PermissionDenied, WrongType
 from selfsched.model import Appointment
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "can_decide",
     "can_edit",
     "can_see_staff_views",
+    "check_actor",
     "set_approval_permission",
 ]
 
@@ -57,6 +59,9 @@ APPROVER_ROLES = frozenset(
 """The roles that *can be configured* to approve appointment requests (the article's list)."""
 
 
+_ID = _validate.field(_validate.identifier)
+
+
 def _to_role(value: str) -> Role:
     try:
         return Role(value)
@@ -69,14 +74,14 @@ def _to_role(value: str) -> Role:
 class ClientActor:
     """A client signed in to the portal."""
 
-    client_id: str
+    client_id: str = attrs.field(validator=_ID)
 
 
 @attrs.frozen
 class ClinicianActor:
     """A clinician acting on their own schedule."""
 
-    clinician_id: str
+    clinician_id: str = attrs.field(validator=_ID)
 
 
 @attrs.frozen(kw_only=True)
@@ -87,9 +92,9 @@ class StaffActor:
     :data:`APPROVER_ROLES`; for any other role the checkbox is inactive and the value is ignored.
     """
 
-    staff_id: str
+    staff_id: str = attrs.field(validator=_ID)
     role: Role = attrs.field(converter=_to_role)
-    approves_requests: bool = False
+    approves_requests: bool = attrs.field(default=False, validator=_validate.field(_validate.flag))
 
     @property
     def may_approve(self) -> bool:
@@ -101,13 +106,22 @@ class StaffActor:
 class SystemActor:
     """The library itself acting on a schedule (expiring undecided requests)."""
 
-    name: str = "system"
+    name: str = attrs.field(default="system", validator=_ID)
 
 
 Actor = ClientActor | ClinicianActor | StaffActor | SystemActor
 
+_ACTORS = (ClientActor, ClinicianActor, StaffActor, SystemActor)
 
-def actor_label(actor: Actor | None) -> str:
+
+def check_actor(value: object, name: str = "actor") -> Actor | None:
+    """*value* if it is an actor or ``None`` (nobody signed in); :class:`WrongType` otherwise."""
+    if value is None or isinstance(value, _ACTORS):
+        return value
+    raise WrongType(name, "a ClientActor, ClinicianActor, StaffActor, SystemActor or None", value)
+
+
+def actor_label(actor: object) -> str:
     """A stable, PHI-free label for audit records: ``kind:id``."""
     match actor:
         case ClientActor(client_id=cid):
@@ -118,8 +132,10 @@ def actor_label(actor: Actor | None) -> str:
             return f"staff:{sid}:{role}"
         case SystemActor(name=name):
             return f"system:{name}"
-        case _:
+        case None:
             return "anonymous"
+        case _:
+            return f"invalid:{type(actor).__name__}"
 
 
 def can_decide(actor: Actor | None, appointment: Appointment) -> bool:
@@ -158,6 +174,9 @@ def set_approval_permission(by: Actor | None, member: StaffActor, *, enabled: bo
     Only a System Administrator may switch it, and only on for a role in
     :data:`APPROVER_ROLES` (switching it off is always allowed to an administrator).
     """
+    check_actor(by, "by")
+    _validate.instance("member", member, StaffActor, "a StaffActor")
+    _validate.flag("enabled", enabled)
     if not (isinstance(by, StaffActor) and by.role is Role.SYSTEM_ADMINISTRATOR):
         raise PermissionDenied("Only a System Administrator can change who approves requests.")
     if enabled and member.role not in APPROVER_ROLES:

@@ -659,13 +659,15 @@ def first_available(
     """
     now_utc = _time.to_utc("now", now)
     try:
-        earliest = now_utc + policy.min_notice
-        latest = now_utc + policy.horizon
+        latest: datetime | None = now_utc + policy.horizon
     except OverflowError:
+        latest = None
+    if latest is None or latest.date() >= _time.LAST_DAY:
         raise InvalidRange(
             f"now={now!r} plus the horizon ({policy.horizon}) is past the last date selfsched "
             f"can compute; pass a realistic now and horizon."
-        ) from None
+        )
+    earliest = now_utc + policy.min_notice  # the horizon is longer than the notice
     extra = tuple(client_appointments)
     best: tuple[Clinician, Slot] | None = None
     beat: int | None = None  # the best start so far: only an earlier slot can win

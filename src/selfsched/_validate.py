@@ -1,0 +1,135 @@
+"""Argument checks shared by the model's validators and the public entry points.
+
+Each check takes the argument's name and value and returns the value (an instant normalised to
+UTC) or raises a :class:`~selfsched.errors.SelfschedError` subclass that names the argument:
+:class:`~selfsched.errors.WrongType` for a value of the wrong type (``"false"`` for a boolean,
+``"2026-04-14"`` for a date), :class:`~selfsched.errors.InvalidRange` for a date or instant
+outside the dates selfsched computes with, :class:`~selfsched.errors.NaiveDatetime` for an instant
+without a zone. :func:`field` turns a check into an ``attrs`` validator.
+
+Checks are exact about types: ``bool`` is not accepted where a whole number is, nor ``1`` where a
+boolean is, nor a ``datetime`` where a ``date`` is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import attrs
+
+from selfsched import _time
+from selfsched.errors import InvalidRange, WrongType
+
+__all__ = [
+    "day",
+    "field",
+    "flag",
+    "identifier",
+    "instance",
+    "instant",
+    "length",
+    "optional",
+    "optional_text",
+    "text",
+    "whole",
+    "window",
+]
+
+_T = TypeVar("_T")
+
+Check = Callable[[str, Any], Any]
+
+
+def text(name: str, value: object, *, show: bool = True) -> str:
+    """A string, empty or not. With ``show=False`` the message leaves the value out (PHI)."""
+    if not isinstance(value, str):
+        raise WrongType(name, "a string", value, show=show)
+    return value
+
+
+def identifier(name: str, value: object) -> str:
+    """A non-blank string: an id of a clinician, client, appointment or outbox item."""
+    if not isinstance(value, str):
+        raise WrongType(name, "a non-empty string (an id)", value)
+    if not value.strip():
+        raise WrongType(name, "a non-empty string (an id)", value)
+    return value
+
+
+def optional_text(name: str, value: object, *, show: bool = True) -> str | None:
+    """``None`` or a string."""
+    return None if value is None else text(name, value, show=show)
+
+
+def flag(name: str, value: object) -> bool:
+    """``True`` or ``False``, nothing that merely looks like one (``"false"``, ``0``, ``[0]``)."""
+    if not isinstance(value, bool):
+        raise WrongType(name, "True or False", value)
+    return value
+
+
+def whole(name: str, value: object) -> int:
+    """A whole number (an ``int``, not a ``bool``)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise WrongType(name, "a whole number", value)
+    return value
+
+
+def instance(name: str, value: object, kind: type[_T], noun: str) -> _T:
+    """A value of *kind* (described to the reader as *noun*)."""
+    if not isinstance(value, kind):
+        raise WrongType(name, noun, value)
+    return value
+
+
+def length(name: str, value: object) -> timedelta:
+    """A ``timedelta``."""
+    return instance(name, value, timedelta, "a timedelta")
+
+
+def day(name: str, value: object) -> date:
+    """A local date (not a ``datetime``) inside the dates selfsched computes with."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise WrongType(name, "a date (not a datetime or a string)", value)
+    if not _time.FIRST_DAY <= value <= _time.LAST_DAY:
+        raise InvalidRange(
+            f"{name}={value} is outside the dates selfsched computes with; keep it between "
+            f"{_time.FIRST_DAY} and {_time.LAST_DAY}."
+        )
+    return value
+
+
+def window(first_day: object, last_day: object) -> tuple[date, date]:
+    """Two local dates, the second not before the first."""
+    first, last = day("first_day", first_day), day("last_day", last_day)
+    if last < first:
+        raise InvalidRange(
+            f"the window ends on {last} before it starts on {first}; swap them or pass "
+            f"last_day >= first_day."
+        )
+    return first, last
+
+
+def instant(name: str, value: object) -> datetime:
+    """An aware datetime inside the dates selfsched computes with, as the same instant in UTC."""
+    return _time.to_utc(name, value)
+
+
+def optional(check: Check) -> Check:
+    """*check*, letting ``None`` through."""
+
+    def checked(name: str, value: object) -> object:
+        return None if value is None else check(name, value)
+
+    return checked
+
+
+def field(check: Check) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An ``attrs`` validator that runs *check* on the field's value."""
+
+    def validator(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check(attribute.name, value)
+
+    return validator
