@@ -224,19 +224,49 @@ def test_message_id_sanitises_the_appointment_id() -> None:
     assert "<a_b_c_d___e.approved.v2@x.test>" == message_id(odd, EmailKind.APPROVED, "x.test")
 
 
-@pytest.mark.parametrize(
-    "bad", ["a\rb", "a\nb", "a\r\nBcc: x@y", "a\0b", "a\u2028b", "a\u2029b", "a\x85b"]
+CONTROLS = sorted(
+    {ch for ch in map(chr, range(0x3000)) if len(f"a{ch}b".splitlines()) > 1}
+    | {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
 )
-def test_line_breaks_in_header_values_are_refused(bad: str) -> None:
-    """CR, LF, NUL and the Unicode line separators are refused with a message naming the
-    header."""
-    with pytest.raises(InvalidHeader) as caught:
-        check_header("subject", bad)
+"""Every character str.splitlines splits on, and every C0 and C1 control (tab and NUL too)."""
 
-    assert f"The subject {bad!r} contains a line break; remove it before sending email." == str(
-        caught.value
-    )
+
+@pytest.mark.parametrize("ch", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_item5_control_characters_in_header_values_are_refused(ch: str) -> None:
+    """Every character that splits a line, and every other C0/C1 control, is refused in a header
+    value, with a message naming the field and the character but never the value (PHI).
+
+    Regression (issue 7, item 5): VT, FF and FS-RS passed, the change committed and the email
+    package then refused the header; five attempts later the email was given up.
+    """
+    value = f"alice{ch}@example.org"
+    with pytest.raises(InvalidHeader) as caught:
+        check_header("client email address", value)
+
+    assert (
+        f"The client email address contains a control character (U+{ord(ch):04X}) at position "
+        f"5; remove it before sending email."
+    ) == str(caught.value)
+    assert "alice" not in str(caught.value)
     assert isinstance(caught.value, InvalidInput)
+
+
+def test_item5_the_class_covers_what_the_email_package_refuses() -> None:
+    """Whatever the standard email package refuses in a header, check_header refuses first."""
+    from email.message import EmailMessage as Mime  # noqa: PLC0415
+    from email.policy import SMTP  # noqa: PLC0415
+
+    refused_by_email = []
+    for code in range(0x3000):
+        value = f"a{chr(code)}b"
+        try:
+            Mime(policy=SMTP)["Subject"] = value
+        except ValueError:
+            refused_by_email.append(code)
+            with pytest.raises(InvalidHeader):
+                check_header("subject", value)
+
+    assert {0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029} <= set(refused_by_email)
 
 
 def test_clean_header_value_passes() -> None:

@@ -11,7 +11,7 @@ import html
 from datetime import datetime
 
 from selfsched import _time
-from selfsched.errors import InvalidHeader
+from selfsched.errors import InvalidHeader, WrongType
 from selfsched.events import EmailKind, EmailMessage
 from selfsched.model import Appointment, Client, Clinician, Practice
 
@@ -40,14 +40,27 @@ _OPENINGS = {
 }
 
 
+def _breaks_a_header(ch: str) -> bool:
+    """A C0 or C1 control, DEL, or a character ``str.splitlines`` splits on (U+2028, U+2029)."""
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or code in {0x2028, 0x2029}
+
+
 def check_header(name: str, value: str) -> str:
-    """Return *value* if it is safe as an email header value; :class:`InvalidHeader` otherwise."""
-    if any(ch in value for ch in "\r\n\0") or any(
-        0x2028 <= ord(ch) <= 0x2029 or ord(ch) == 0x85 for ch in value
-    ):
-        raise InvalidHeader(
-            f"The {name} {value!r} contains a line break; remove it before sending email."
-        )
+    """Return *value* if it is safe as an email header value; :class:`InvalidHeader` otherwise.
+
+    Refused: every character ``str.splitlines`` splits on (CR, LF, VT, FF, FS, GS, RS, NEL,
+    U+2028, U+2029) and every other C0 or C1 control character, tab and NUL included. The
+    message names the field and the character, never the value (an address is PHI in a log).
+    """
+    if not isinstance(value, str):
+        raise WrongType(name, "a string", value, show=False)
+    for position, ch in enumerate(value):
+        if _breaks_a_header(ch):
+            raise InvalidHeader(
+                f"The {name} contains a control character (U+{ord(ch):04X}) at position "
+                f"{position}; remove it before sending email."
+            )
     return value
 
 
