@@ -193,6 +193,80 @@ def test_new_york_fall_back_each_repeated_instant_is_its_own_slot() -> None:
     assert expected == (first.reasons, second.reasons)
 
 
+# Work ranges that end or start inside the repeated hour (issue 7, item 10). The issue names the
+# 2026 fall-back night (1 November); 2 November 2025 is the same night a year earlier, in the past.
+
+
+def test_item10_range_ending_in_a_fold_offers_the_0130_edt_slot() -> None:
+    """00:00-01:30 on the fall-back night is [04:00Z, 06:30Z): 01:30 EDT (05:30Z-06:00Z) fits
+    and is offered, as is 01:00 EST (06:00Z-06:30Z); 01:30 EST would end past 06:30Z."""
+    cal = calendar("America/New_York", {SUNDAY: ["00:00-01:30"]}, minutes=30)
+    expected = (
+        [utc(11, 2, 4), utc(11, 2, 4, 30), utc(11, 2, 5), utc(11, 2, 5, 30), utc(11, 2, 6)],
+        [(0, 0, 0), (0, 30, 0), (1, 0, 0), (1, 30, 0), (1, 0, 1)],
+    )
+
+    found = slots(cal, 30, date(2025, 11, 2))
+
+    assert expected == (starts(found), walls(found, "America/New_York"))
+
+
+def test_item10_fifty_minute_slots_in_a_range_ending_in_a_fold() -> None:
+    """The same range with 50-minute sessions: 01:30 EDT runs to 01:20 EST (06:20Z), inside
+    [04:00Z, 06:30Z), and is offered like 01:00 EDT, whose slot crosses the same half hour."""
+    cal = calendar("America/New_York", {SUNDAY: ["00:00-01:30"]}, minutes=50)
+    expected = [utc(11, 2, 4), utc(11, 2, 4, 30), utc(11, 2, 5), utc(11, 2, 5, 30)]
+
+    assert expected == starts(slots(cal, 30, date(2025, 11, 2)))
+
+
+def test_item10_range_starting_in_a_fold_offers_0100_est() -> None:
+    """01:30-03:00 on the fall-back night is [05:30Z, 08:00Z): 01:00 EST (06:00Z) lies inside
+    it and is offered, although its wall time is before the range's start."""
+    cal = calendar("America/New_York", {SUNDAY: ["01:30-03:00"]}, minutes=30)
+    expected = (
+        [utc(11, 2, 5, 30), utc(11, 2, 6), utc(11, 2, 6, 30), utc(11, 2, 7), utc(11, 2, 7, 30)],
+        [(1, 30, 0), (1, 0, 1), (1, 30, 1), (2, 0, 0), (2, 30, 0)],
+    )
+
+    found = slots(cal, 30, date(2025, 11, 2))
+
+    assert expected == (starts(found), walls(found, "America/New_York"))
+
+
+def test_item10_touching_ranges_in_a_fold_offer_each_start_once() -> None:
+    """00:00-01:30 and 01:30-03:00 share [05:30Z, 06:30Z) on the fall-back night; 01:30 EDT and
+    01:00 EST fit in both, and each is one slot, in both views."""
+    cal = calendar("America/New_York", {SUNDAY: ["00:00-01:30", "01:30-03:00"]}, minutes=30)
+    every_half_hour = [utc(11, 2, 4) + timedelta(minutes=30 * i) for i in range(8)]
+    expected = (every_half_hour, every_half_hour)
+
+    found = slots(cal, 30, date(2025, 11, 2))
+    staff = explain(
+        cal,
+        ApprovalPolicy(grid_minutes=30),
+        first_day=date(2025, 11, 2),
+        last_day=date(2025, 11, 2),
+        now=utc(10, 26, 0),
+    )
+
+    assert expected == (starts(found), [s.start for s in staff])
+
+
+def test_item10_lord_howe_range_starting_in_the_half_hour_fold_offers_the_second_0130() -> None:
+    """On 6 April 2025 Lord Howe goes from 02:00 (+11) back to 01:30 (+10:30). 01:45-03:00
+    starts at the first 01:45 (14:45Z) and so holds the second 01:30 (15:00Z) too."""
+    cal = calendar("Australia/Lord_Howe", {SUNDAY: ["01:45-03:00"]}, minutes=15)
+    expected = (
+        [utc(4, 5, 14, 45) + timedelta(minutes=15 * i) for i in range(7)],
+        [(1, 45, 0), (1, 30, 1), (1, 45, 1), (2, 0, 0), (2, 15, 0), (2, 30, 0), (2, 45, 0)],
+    )
+
+    found = slots(cal, 15, date(2025, 4, 6))
+
+    assert expected == (starts(found), walls(found, "Australia/Lord_Howe"))
+
+
 # -- Europe/London --------------------------------------------------------------------------------
 
 

@@ -1,11 +1,14 @@
 """Where slots start: the sorted candidate starts of a window, for the slot calculator.
 
-A candidate is a grid wall time of a local date, inside a work range of its weekday, whose slot
-of the service's elapsed length fits in the range, turned into an instant (skipped wall times
-dropped, repeated ones kept twice). Dates without a clock change come from cached week
-templates (two zone lookups per date); only dates with a transition resolve wall times one by
-one. Output datetimes of a week template are shared between views (a bounded memo): instants
-are immutable values, so handing out the same objects is safe.
+A candidate is an instant of a local date whose wall time is on the grid and whose slot of the
+service's elapsed length fits inside a work range of its weekday, each range being the interval
+of instants its wall-time boundaries give (:func:`selfsched._time.wall_bound`). A skipped wall
+time has no instant; a repeated one has two, each judged on its own; a start inside two ranges
+(they can share instants on a fall-back night) is one candidate. Dates without a clock change
+come from cached week templates (two zone lookups per date), where a range's instants are simply
+its wall times; only dates with a transition resolve wall times one by one. Output datetimes of
+a week template are shared between views (a bounded memo): instants are immutable values, so
+handing out the same objects is safe.
 
 Private: :mod:`selfsched.slots` is the public face.
 """
@@ -17,6 +20,7 @@ import functools
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import repeat
 from operator import add
+from typing import NamedTuple
 
 from selfsched import _time
 from selfsched.model import Clinician, TimeRange
@@ -53,19 +57,47 @@ def _day_candidates(
                 range(day0 + first * 60, day0 + (r.end_minute - minutes) * 60 + 1, grid * 60)
             )
         return starts
-    # A day with a transition: resolve each wall time on its own.
+    # A day with a transition: the rule itself, wall time by wall time. Each range is an
+    # interval of instants, and a start is an instant of this date, on the grid by its wall time,
+    # whose slot fits inside one of them. The wall time alone does not say: on a fall-back night
+    # 00:00-01:30 holds 01:30 EDT, and 01:30-03:00 holds 01:00 EST. Two such intervals may share
+    # instants there; a start that fits in both is still one start.
     midnight = datetime.combine(day, time())
-    for r in ranges:
-        lo = _time.wall_bound(midnight + timedelta(minutes=r.start_minute), z, end=False)
-        if r.end_minute == 24 * 60:
-            hi = day1
-        else:
-            hi = _time.wall_bound(midnight + timedelta(minutes=r.end_minute), z, end=True)
-        first = -(-r.start_minute // grid) * grid
-        for minute in range(first, r.end_minute, grid):
-            wall = midnight + timedelta(minutes=minute)
-            starts.extend(s for s in _time.wall_instants(wall, z) if lo <= s <= hi - length)
-    return sorted(set(starts))
+    spans = [_instant_span(r, midnight, day1, z) for r in ranges]
+    # An instant inside a range shows a wall time less than one fall-back away from the range's
+    # own wall times, so grid times further than _FOLD_REACH from every range (sorted, apart) are
+    # not looked up.
+    reach = _FOLD_REACH // 60
+    first = -(-max(0, ranges[0].start_minute - reach) // grid) * grid
+    stop = min(24 * 60, ranges[-1].end_minute + reach)
+    for minute in range(first, stop, grid):
+        instants = _time.wall_instants(midnight + timedelta(minutes=minute), z)
+        starts.extend(s for s in instants if any(span.holds(s, length) for span in spans))
+    return sorted(starts)
+
+
+class _InstantSpan(NamedTuple):
+    """A work range of one date as instants (POSIX seconds): ``[start, end)``."""
+
+    start: int
+    end: int
+
+    def holds(self, start: int, length: int) -> bool:
+        """Whether a slot from *start* lasting *length* seconds lies inside the span."""
+        return self.start <= start <= self.end - length
+
+
+def _instant_span(r: TimeRange, midnight: datetime, day1: int, z: tzinfo) -> _InstantSpan:
+    """The instants a work range covers on the date of *midnight* (a naive wall time).
+
+    Its boundaries are wall times placed by :func:`_time.wall_bound`; ``24:00`` is *day1*, the
+    first instant of the next date.
+    """
+    start = _time.wall_bound(midnight + timedelta(minutes=r.start_minute), z, end=False)
+    if r.end_minute == 24 * 60:
+        return _InstantSpan(start, day1)
+    end = _time.wall_bound(midnight + timedelta(minutes=r.end_minute), z, end=True)
+    return _InstantSpan(start, end)
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

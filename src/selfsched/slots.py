@@ -3,11 +3,13 @@
 No I/O and no clock: ``now`` is a parameter. The work is linear in the candidates plus
 ``log`` of them per busy interval:
 
-1. *Candidates* (:mod:`selfsched._candidates`): for each local date of the window and each
-   work range of its weekday, the grid wall times whose slot of the service's elapsed length
-   fits inside the range, turned into instants (skipped wall times dropped, repeated ones kept
-   twice), sorted. A date without a clock change is local midnight plus a per-weekday template
-   of offsets; only a date with a transition resolves its wall times one by one.
+1. *Candidates* (:mod:`selfsched._candidates`): for each local date of the window, the instants
+   of that date whose wall time is on the grid and whose slot of the service's elapsed length
+   fits inside a work range of its weekday, a range being the instants between its boundaries
+   (so a skipped wall time is never a start, a repeated one may be two, and a start inside two
+   ranges that share instants on a fall-back night is one), sorted. A date without a clock
+   change is local midnight plus a per-weekday template of offsets; only a date with a
+   transition resolves its wall times one by one.
 2. *Busy intervals*: calendar events (recurrences expanded), ``BOOKED`` appointments, ``PENDING``
    requests (when they hold their slot), buffers around both, the client's own open appointments;
    unsorted.

@@ -8,11 +8,14 @@ instant that matters.) Then every candidate slot is checked against every busy i
 
 The rules it encodes are the library's documented decisions (SPEC §2):
 
-- a candidate is an instant whose wall time, on date *D*, lies on the grid inside a work range of
-  *D*'s weekday, and whose slot ``[start, start + length)`` lies between the range's first instant
-  (the earliest instant showing the start wall time, or, if that is skipped, the moment the clock
-  jumps past it) and its last instant (the latest instant showing the end wall time, or the jump
-  past it; a ``24:00`` end is the first instant of the next local date);
+- a work range of date *D* is the instants from its first (the earliest instant showing the
+  start wall time, or, if that is skipped, the moment the clock jumps past it) up to its last
+  (the end of the last minute that still shows less than the end wall time, or the jump past it;
+  a ``24:00`` end is the first instant of the next local date); a candidate is an instant whose
+  wall time, on date *D*, lies on the grid, and whose slot ``[start, start + length)`` lies in a
+  work range of *D*'s weekday. Only the instants decide: on a fall-back night a start's wall time
+  may lie outside the range's wall times. A start in two ranges (they can share instants on
+  such a night) is one candidate;
 - busy: one-off events, all-day events (whole local dates), recurring events (dateutil on the
   naive wall time of the first occurrence, later occurrences placed with ``fold=0``, the first
   exactly at the event's start even when the rule would skip it, an EXDATE matching an
@@ -161,10 +164,9 @@ def candidates(
         minute = wall.hour * 60 + wall.minute
         if minute % grid:
             continue
-        for r in ranges.get(wall.date(), ()):
-            start = line.instant(i)
-            if r.start_minute <= minute < r.end_minute and r.first <= start <= r.last - length:
-                found.append((start, wall.date()))
+        start = line.instant(i)
+        if any(r.first <= start <= r.last - length for r in ranges.get(wall.date(), ())):
+            found.append((start, wall.date()))
     return found
 
 

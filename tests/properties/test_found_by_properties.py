@@ -136,12 +136,17 @@ def _st_johns_slots(calendar: ClinicianCalendar, last_day: date) -> list[tuple[s
 
 
 def test_a_late_hour_repeated_after_midnight_is_offered_twice() -> None:
-    """St. John's repeated 23:01-23:59 after midnight: 23:30 is offered at both instants."""
+    """St. John's repeated 23:01-23:59 after midnight: 23:30 is offered at both instants.
+
+    The range ends at the second 23:45, so the first 23:45 (its slot ends at 00:00 NDT of the
+    29th) lies inside it and is offered too (issue 7, item 10).
+    """
     calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:00-23:45"]}))
     expected = [
         ("2006-10-28T23:00:00-02:30", True),
         ("2006-10-28T23:15:00-02:30", True),
         ("2006-10-28T23:30:00-02:30", True),
+        ("2006-10-28T23:45:00-02:30", True),
         ("2006-10-28T23:15:00-03:30", True),
         ("2006-10-28T23:30:00-03:30", True),
     ]
@@ -154,15 +159,19 @@ def test_a_late_repeated_slot_is_blocked_by_an_event_after_the_date_ends() -> No
     event = CalendarEvent.one_off(second, second.astimezone(UTC) + timedelta(minutes=5))
     calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:00-23:45"]}), events=[event])
     assert ("2006-10-28T23:30:00-03:30", False) == _st_johns_slots(calendar, FALL_BACK_EVE)[-1]
-    assert [True] * 4 == [ok for _, ok in _st_johns_slots(calendar, FALL_BACK_EVE)[:-1]]
+    assert [True] * 5 == [ok for _, ok in _st_johns_slots(calendar, FALL_BACK_EVE)[:-1]]
 
 
 def test_slots_stay_in_time_order_when_a_date_repeats_its_late_hour() -> None:
-    """The repeated 23:30 of the 28th comes after 00:00 of the 29th, and is listed after it."""
+    """The repeated 23:30 of the 28th comes after 00:00 of the 29th, and is listed after it.
+
+    (The 28th's range ends at the second 23:45, so it holds the first 23:45 too.)
+    """
     calendar = ClinicianCalendar(clinician=_st_johns({5: ["23:15-23:45"], 6: ["00:00-00:30"]}))
     expected = [
         ("2006-10-28T23:15:00-02:30", True),
         ("2006-10-28T23:30:00-02:30", True),
+        ("2006-10-28T23:45:00-02:30", True),
         ("2006-10-29T00:00:00-02:30", True),
         ("2006-10-28T23:15:00-03:30", True),
         ("2006-10-28T23:30:00-03:30", True),
