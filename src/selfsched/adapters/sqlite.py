@@ -7,6 +7,13 @@ file. The unit commits when its ``with`` block ends normally and rolls back when
 A unit that cannot get the lock within ``timeout`` seconds raises
 :class:`~selfsched.errors.StorageError`.
 
+SQLite waits for a lock with the connection's busy handler, except where waiting could deadlock:
+there it answers "database is locked" at once. Switching a new file to write-ahead logging is
+such a case (the switch reads the file's header, then upgrades to a write to mark it WAL, and an
+upgrade never waits), so several processes opening a new file together would see it. The store
+therefore retries a start that SQLite calls busy, after a short pause, until ``timeout`` is
+spent: a unit's start (table setup and ``BEGIN IMMEDIATE``) waits at most ``timeout`` in all.
+
 A file database gets a fresh connection per unit (so the store is safe to share between
 threads) and is switched to write-ahead logging. An in-memory database (``":memory:"``) lives
 in one connection that units take turns on.
@@ -24,7 +31,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -137,6 +145,18 @@ _UNIQUE_CODES = frozenset(
         getattr(sqlite3, "SQLITE_CONSTRAINT_UNIQUE", 2067),
     }
 )
+
+
+_FIRST_PAUSE = 0.001
+_LONGEST_PAUSE = 0.05
+"""Seconds between two tries of a start SQLite answered "busy" without waiting (doubling)."""
+_LONGEST_WAIT = 2_000_000.0
+"""The longest busy wait SQLite takes (its milliseconds are a C int), in seconds."""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or one of its extended codes (e.g. SQLITE_BUSY_RECOVERY)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
 
 
 def _storage_error(exc: sqlite3.Error) -> StorageError:
@@ -352,41 +372,80 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StorageError(f"Cannot open the SQLite database {self._target!r}: {exc}.") from exc
 
-    def _setup(self, connection: sqlite3.Connection) -> None:
-        """Create the tables (once per store) and check the stored schema version."""
+    def _busy_error(self, exc: sqlite3.Error) -> StorageError:
+        return StorageError(
+            f"Could not start a unit of work on {self._target!r} within {self._timeout} s "
+            f"({exc}); another unit holds the database. Try again, or give the store a longer "
+            f"timeout."
+        )
+
+    def _until_not_busy(
+        self, connection: sqlite3.Connection, deadline: float, attempt: Callable[[], object]
+    ) -> None:
+        """Run *attempt*; while SQLite answers "busy", roll back and run it again until *deadline*.
+
+        Each try's own wait in SQLite's busy handler is capped at the time left, so the whole
+        start never waits much longer than the store's ``timeout``. A busy answer past the
+        deadline raises the store's "could not start" :class:`StorageError`.
+        """
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                left = min(max(deadline - time.monotonic(), 0.001), _LONGEST_WAIT)
+                connection.execute(f"PRAGMA busy_timeout = {round(left * 1000)}")
+                attempt()
+            except sqlite3.Error as exc:
+                _rollback(connection)
+                if not _is_busy(exc):
+                    raise _storage_error(exc) from exc
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._busy_error(exc) from exc
+                time.sleep(min(pause, left))
+                pause = min(2 * pause, _LONGEST_PAUSE)
+            else:
+                return
+
+    def _setup(self, connection: sqlite3.Connection, deadline: float) -> None:
+        """Create the tables (once per store) and check the stored schema version.
+
+        Safe when several processes set up one new file at once: one creates the tables, the
+        others wait for it (within the deadline) and find them.
+        """
         if self._ready.is_set():
             return
         with self._setup_lock:
             if self._ready.is_set():
                 return
-            try:
-                if not self._memory:
-                    # Write-ahead logging: commits are cheaper and outside readers never block
-                    # a unit. Where WAL is impossible SQLite answers with the mode it keeps
-                    # (the rollback journal), which is also correct.
-                    connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _SCHEMA:
-                        connection.execute(statement)
-                    found = connection.execute("SELECT max(version) FROM schema_version")
-                    version = found.fetchone()[0]
-                    if version is None:
-                        connection.execute(
-                            "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
-                        )
-                    elif version > SCHEMA_VERSION:
-                        raise StorageError(
-                            f"The database {self._target!r} has schema version {version}, newer "
-                            f"than this selfsched understands ({SCHEMA_VERSION}); upgrade "
-                            f"selfsched."
-                        )
-                    connection.execute("COMMIT")
-                finally:
-                    _rollback(connection)
-            except sqlite3.Error as exc:
-                raise _storage_error(exc) from exc
+            self._until_not_busy(connection, deadline, lambda: self._create(connection))
             self._ready.set()
+
+    def _create(self, connection: sqlite3.Connection) -> None:
+        """One try of the setup; a busy answer from SQLite propagates, to be tried again."""
+        if not self._memory:
+            # Write-ahead logging: commits are cheaper and outside readers never block a unit.
+            # Where WAL is impossible SQLite answers with the mode it keeps (the rollback
+            # journal), which is also correct. On a new file another process is setting up,
+            # this answers "busy" at once, without waiting: the caller tries again.
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            found = connection.execute("SELECT max(version) FROM schema_version")
+            version = found.fetchone()[0]
+            if version is None:
+                connection.execute(
+                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                )
+            elif version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"The database {self._target!r} has schema version {version}, newer "
+                    f"than this selfsched understands ({SCHEMA_VERSION}); upgrade selfsched."
+                )
+            connection.execute("COMMIT")
+        finally:
+            _rollback(connection)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -405,15 +464,12 @@ class SqliteStore:
     @contextmanager
     def unit_of_work(self) -> Iterator[_SqliteUnit]:
         """One ``BEGIN IMMEDIATE`` transaction: committed on normal exit, rolled back on error."""
+        deadline = time.monotonic() + self._timeout
         with self._connection() as connection:
-            self._setup(connection)
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StorageError(
-                    f"Could not start a unit of work on {self._target!r} within "
-                    f"{self._timeout} s ({exc}); another unit holds the database."
-                ) from exc
+            self._setup(connection, deadline)
+            self._until_not_busy(
+                connection, deadline, lambda: connection.execute("BEGIN IMMEDIATE")
+            )
             try:
                 yield _SqliteUnit(connection)
             except BaseException:
