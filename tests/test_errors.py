@@ -160,7 +160,7 @@ NAIVE_CASES: dict[str, tuple[str, Call]] = {
         lambda: CalendarEvent.recurring("FREQ=WEEKLY", start=NAIVE, end=LATER),
     ),
     "recurring exdates": (
-        "exdate",
+        "exdates[0]",
         lambda: CalendarEvent.recurring("FREQ=WEEKLY", start=AWARE, end=LATER, exdates=[NAIVE]),
     ),
     "available_slots now": ("now", lambda: slots(now=NAIVE)),
@@ -189,7 +189,7 @@ NOT_A_DATETIME: dict[str, tuple[str, object, Call]] = {
     "appointment start None": ("start", None, lambda: appointment(start=None)),
     "appointment end str": ("end", "10:00", lambda: appointment(end="10:00")),
     "exdate as a date": (
-        "exdate",
+        "exdates[0]",
         date(2025, 6, 9),
         lambda: CalendarEvent.recurring(
             "FREQ=WEEKLY",

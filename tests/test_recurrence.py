@@ -243,15 +243,38 @@ def test_daily_occurrence_in_the_fold_uses_its_first_instant() -> None:
     assert expected == occurrences(event, NEW_YORK, posix(2025, 11, 1), posix(2025, 11, 4))
 
 
-def test_recurrence_is_expanded_in_the_zone_given() -> None:
-    """The wall time kept is the one in the clinician's zone: expanded in UTC it stays 17:00 UTC."""
+def test_recurrence_of_a_utc_start_is_expanded_in_the_zone_given() -> None:
+    """A start given in UTC (no zone of its own) keeps its wall time in the clinician's zone: the
+    zone given. 17:00 UTC expanded in UTC stays 17:00 UTC; in New York (12:00 EST) it becomes
+    16:00 UTC after the change."""
+    event = CalendarEvent.recurring(
+        "FREQ=WEEKLY",
+        start=datetime(2025, 3, 3, 17, tzinfo=UTC),
+        end=datetime(2025, 3, 3, 18, tzinfo=UTC),
+    )
+    in_utc = [posix(2025, 3, d, 17) for d in (3, 10, 17)]
+    in_new_york = [posix(2025, 3, 3, 17), posix(2025, 3, 10, 16), posix(2025, 3, 17, 16)]
+    expected = ([(s, s + HOUR) for s in in_utc], [(s, s + HOUR) for s in in_new_york])
+
+    assert expected == (
+        occurrences(event, ZoneInfo("UTC"), *MARCH),
+        occurrences(event, NEW_YORK, *MARCH),
+    )
+
+
+@pytest.mark.parametrize("clinician_zone", ["UTC", "Europe/London", "America/New_York"])
+def test_recurrence_of_a_zoneinfo_start_is_expanded_in_its_own_zone(clinician_zone: str) -> None:
+    """A start written in New York (a ZoneInfo) records its wall time and zone: the meeting stays
+    at 12:00 New York (17:00 UTC, then 16:00 UTC) whatever the clinician's zone."""
+    event = weekly_noon()
     expected = [
         (posix(2025, 3, 3, 17), posix(2025, 3, 3, 18)),
-        (posix(2025, 3, 10, 17), posix(2025, 3, 10, 18)),
-        (posix(2025, 3, 17, 17), posix(2025, 3, 17, 18)),
+        (posix(2025, 3, 10, 16), posix(2025, 3, 10, 17)),
+        (posix(2025, 3, 17, 16), posix(2025, 3, 17, 17)),
     ]
 
-    assert expected == occurrences(weekly_noon(), ZoneInfo("UTC"), *MARCH)
+    assert (datetime(2025, 3, 3, 12), "America/New_York") == (event.wall_start, event.zone)
+    assert expected == occurrences(event, ZoneInfo(clinician_zone), *MARCH)
 
 
 def test_occurrence_overlapping_the_window_start_is_kept() -> None:
@@ -293,3 +316,26 @@ def test_first_occurrence_blocks_even_when_the_rule_skips_it() -> None:
     ]
 
     assert expected == occurrences(event, NEW_YORK, *MARCH)
+
+
+# -- issue 7, item 9: a first occurrence in a gap ------------------------------------------------
+
+
+def test_item9_recurring_event_entered_in_a_gap_keeps_its_wall_time() -> None:
+    """Issue 7 item 9: a daily 02:30-03:00 event entered on 14 March 2027, when 02:30 does not
+    exist in New York, happens at 03:30 EDT (07:30 UTC, the offset before the gap) that day and
+    at 02:30 EDT (06:30 UTC) on every later day, as RFC 5545 and dateutil place the series.
+
+    (The end is written as 04:00 EDT: 03:00 does not exist either, and the elapsed half hour
+    from the resolved start ends at 04:00 EDT.)
+    """
+    event = CalendarEvent.recurring(
+        "FREQ=DAILY", start=ny(2027, 3, 14, 2, 30), end=ny(2027, 3, 14, 4, 0)
+    )
+    expected = [
+        (posix(2027, 3, 14, 7, 30), posix(2027, 3, 14, 8)),
+        (posix(2027, 3, 15, 6, 30), posix(2027, 3, 15, 7)),
+        (posix(2027, 3, 16, 6, 30), posix(2027, 3, 16, 7)),
+    ]
+
+    assert expected == occurrences(event, NEW_YORK, posix(2027, 3, 14), posix(2027, 3, 17))

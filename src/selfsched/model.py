@@ -11,7 +11,7 @@ import enum
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -23,7 +23,9 @@ from selfsched.errors import (
     InvalidInput,
     InvalidPolicy,
     InvalidRange,
+    InvalidRecurrence,
     OverlappingWorkHours,
+    UnknownTimeZone,
     WrongType,
 )
 
@@ -366,8 +368,40 @@ class WorkHours:
 # -- calendar events ------------------------------------------------------------------------------
 
 
-def _tuple_of_utc(value: Iterable[datetime]) -> tuple[datetime, ...]:
-    return tuple(_time.to_utc("exdate", v) for v in value)
+def _exdates(value: object) -> tuple[datetime, ...]:
+    """EXDATEs as UTC instants: an iterable of aware datetimes, each refused by its index."""
+    if isinstance(value, str | bytes | datetime) or not isinstance(value, Iterable):
+        raise WrongType("exdates", "an iterable of aware datetimes", value)
+    return tuple(_validate.instant(f"exdates[{i}]", v) for i, v in enumerate(value))
+
+
+def _optional_zone(value: str | ZoneInfo | None) -> str | None:
+    """``None``, or an IANA key given as a key or a ``ZoneInfo`` that has one."""
+    if value is None:
+        return None
+    if isinstance(value, ZoneInfo) and value.key is None:
+        raise UnknownTimeZone(value)
+    return _time.zone_key(value)
+
+
+def _resolve(wall: datetime, z: ZoneInfo, fold: int) -> datetime:
+    """The instant (UTC) a wall time names in *z*, as RFC 5545 reads a ``DTSTART;TZID``.
+
+    A repeated wall time is the occurrence *fold* picks; a skipped one is read with the UTC offset
+    before the gap (``fold=0``), which puts 02:30 on a spring-forward night at 03:30 summer time.
+    """
+    chosen = wall.replace(tzinfo=z, fold=fold).astimezone(UTC)
+    if chosen.astimezone(z).replace(tzinfo=None) == wall:
+        return chosen
+    return wall.replace(tzinfo=z, fold=0).astimezone(UTC)
+
+
+def _check_span(name: str, day: date) -> None:
+    if not _time.FIRST_DAY <= day <= _time.LAST_DAY:
+        raise InvalidRange(
+            f"{name} on {day} is outside the dates selfsched computes with; keep it between "
+            f"{_time.FIRST_DAY} and {_time.LAST_DAY}."
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -375,28 +409,43 @@ class CalendarEvent:
     """Time a clinician is not available: one-off, all-day, or recurring (RRULE).
 
     Build one with :meth:`one_off`, :meth:`all_day` or :meth:`recurring`. A recurring event keeps
-    the local wall-clock time of its first occurrence *in the clinician's zone* across DST; its
-    rule is stored as RFC 5545 text and expanded with python-dateutil when slots are computed.
+    the wall-clock time of its first occurrence across DST, in the zone it was written in
+    (``zone``, when its start carried a ``ZoneInfo``) or else in the clinician's; its rule is
+    stored as RFC 5545 text and expanded with python-dateutil when slots are computed.
     """
 
     kind: EventKind = attrs.field(converter=_to_kind)
-    id: str = ""
-    title: str = ""
+    id: str = attrs.field(default="", validator=_TEXT)
+    title: str = attrs.field(default="", validator=_TEXT)
     start: datetime | None = None
+    """The (first) occurrence's start, in UTC."""
     end: datetime | None = None
+    """The (first) occurrence's end, in UTC."""
     day: date | None = None
     days: int = attrs.field(default=1, validator=_positive)
     rrule: str | None = None
-    exdates: tuple[datetime, ...] = attrs.field(default=(), converter=_tuple_of_utc)
+    exdates: tuple[datetime, ...] = attrs.field(default=(), converter=_exdates)
+    wall_start: datetime | None = None
+    """A recurring event's first start as its wall clock showed it (naive), in ``zone``; the
+    rule repeats this wall time there. ``None`` when the start was given in UTC or at a fixed
+    offset: then the rule repeats the start's wall time in the clinician's zone."""
+    zone: str | None = attrs.field(default=None, converter=_optional_zone)
+    """The IANA key of the zone ``wall_start`` is read in, and the rule expanded in."""
 
     def __attrs_post_init__(self) -> None:
         _normalise_instants(self, "start", "end")
+        if self.kind is not EventKind.RECURRING:
+            self._check_not_recurring()
         if self.kind is EventKind.ALL_DAY:
-            if not isinstance(self.day, date) or isinstance(self.day, datetime):
-                raise InvalidRange("an all-day event needs `day`, a date (not a datetime).")
+            self._check_days()
             return
         if self.start is None or self.end is None:
             raise InvalidRange(f"a {self.kind} event needs an aware `start` and `end`.")
+        if self.day is not None:
+            raise InvalidRange(
+                f"a {self.kind} event has a `start` and an `end`, not a `day`; whole dates are "
+                f"an all-day event (CalendarEvent.all_day)."
+            )
         if self.end <= self.start:
             raise InvalidRange(
                 f"event {self.title or self.id!r} ends at {self.end.isoformat()}, at or before "
@@ -405,7 +454,60 @@ class CalendarEvent:
         if self.kind is EventKind.RECURRING:
             from selfsched.recurrence import validate_rule  # noqa: PLC0415  (cycle)
 
-            object.__setattr__(self, "rrule", validate_rule(self.rrule, self.start))
+            self._check_wall_start()
+            first = self.start if self.wall_start is None else self.wall_start
+            object.__setattr__(self, "rrule", validate_rule(self.rrule, first))
+
+    def _check_not_recurring(self) -> None:
+        for name in ("rrule", "wall_start", "zone"):
+            if getattr(self, name) is not None:
+                raise InvalidRecurrence(
+                    f"{name} belongs to recurring events; a {self.kind} event has none "
+                    f"(build a recurring one with CalendarEvent.recurring)."
+                )
+        if self.exdates:
+            raise InvalidRecurrence(
+                f"exdates belong to recurring events; a {self.kind} event has none."
+            )
+
+    def _check_days(self) -> None:
+        day = self.day
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise InvalidRange("an all-day event needs `day`, a date (not a datetime).")
+        if self.start is not None or self.end is not None:
+            raise InvalidRange(
+                "an all-day event has a `day` and a number of `days`, not a `start` and an `end`."
+            )
+        _check_span("day", day)
+        if self.days > (_time.LAST_DAY - day).days:
+            raise InvalidRange(
+                f"days={self.days} from {day} runs past {_time.LAST_DAY}, the last date selfsched "
+                f"computes with; end the event sooner."
+            )
+
+    def _check_wall_start(self) -> None:
+        wall, key = self.wall_start, self.zone
+        if wall is None and key is None:
+            return
+        if wall is None or key is None:
+            raise InvalidRecurrence(
+                "wall_start and zone go together (the first start's wall time and the zone it is "
+                "read in); build the event with CalendarEvent.recurring(start=...) and a start "
+                "that carries a ZoneInfo."
+            )
+        if not isinstance(wall, datetime) or wall.tzinfo is not None:
+            raise WrongType("wall_start", "a naive datetime (the wall time in `zone`)", wall)
+        _check_span("wall_start", wall.date())
+        wall = wall.replace(fold=0)
+        object.__setattr__(self, "wall_start", wall)
+        z = _time.zone(key)
+        if self.start not in (_resolve(wall, z, 0), _resolve(wall, z, 1)):
+            assert self.start is not None  # noqa: S101  (checked by the caller)
+            raise InvalidRange(
+                f"start={self.start.isoformat()} is not wall_start={wall.isoformat()} in {key}; "
+                f"build the event with CalendarEvent.recurring(start=...) and a start that "
+                f"carries a ZoneInfo, which records both."
+            )
 
     @classmethod
     def one_off(
@@ -437,21 +539,73 @@ class CalendarEvent:
         rrule: str,
         *,
         start: datetime,
-        end: datetime,
+        end: datetime | None = None,
+        duration: timedelta | None = None,
         exdates: Iterable[datetime] = (),
         title: str = "",
         id: str = "",  # noqa: A002
     ) -> CalendarEvent:
-        """Repeat ``[start, end)`` by an RFC 5545 RRULE, e.g. ``"FREQ=WEEKLY;BYDAY=MO,WE"``.
+        """Repeat the first occurrence by an RFC 5545 RRULE, e.g. ``"FREQ=WEEKLY;BYDAY=MO,WE"``.
 
-        *start* and *end* are the first occurrence; *exdates* are occurrence starts to skip.
+        *start* is the first occurrence's start; give its end as *end* or its elapsed length as
+        *duration* (exactly one). *exdates* are occurrence starts to skip.
+
+        The zone of *start* says where the rule repeats its wall time, as ``DTSTART;TZID`` does
+        in RFC 5545. A ``ZoneInfo`` start (``datetime(2027, 3, 14, 2, 30, tzinfo=ZoneInfo(
+        "America/New_York"))``) records that wall time and zone in ``wall_start`` and ``zone``:
+        the rule, its ``UNTIL`` and the *exdates* are read there, whatever the clinician's zone.
+        ``ZoneInfo("UTC")`` is such a zone too: the series keeps its UTC time of day. A start in
+        ``datetime.UTC`` or at a fixed offset records nothing, and the rule repeats the start's
+        wall time in the clinician's zone.
+
+        A start whose wall time is skipped (in a spring-forward gap) begins at the instant RFC
+        5545 gives it, with the UTC offset before the gap (02:30 is 03:30 summer time); later
+        occurrences keep 02:30. Such a start can put a written *end* at or before it: give
+        *duration* instead.
         """
+        first = _validate.instant("start", start)
+        wall: datetime | None = None
+        key: str | None = None
+        z = start.tzinfo
+        if isinstance(z, ZoneInfo) and z.key is not None:
+            key = _time.zone_key(z)
+            wall = start.replace(tzinfo=None, fold=0)
+            first = _resolve(wall, z, start.fold)
+        if (end is None) == (duration is None):
+            raise InvalidRange(
+                "a recurring event needs the first occurrence's end= or its duration= (a "
+                "timedelta), exactly one of the two."
+            )
+        if duration is not None:
+            length = _validate.length("duration", duration)
+            if length <= timedelta(0):
+                raise InvalidRange(f"duration must be positive, got {length!r}.")
+            try:
+                last = first + length
+            except OverflowError:
+                raise InvalidRange(
+                    f"duration={length!r} from {first.isoformat()} runs past the last date "
+                    f"selfsched computes with, {_time.LAST_DAY}."
+                ) from None
+        else:
+            last = _validate.instant("end", end)
+            if last <= first and wall is not None:
+                skipped = first.astimezone(z).replace(tzinfo=None) != wall
+                raise InvalidRange(
+                    f"event {title or id!r} ends at {last.isoformat()}, at or before its start "
+                    f"{first.isoformat()} ({wall:%Y-%m-%d %H:%M} in {key}"
+                    + (", a wall time the clocks skip: it begins after the gap" if skipped else "")
+                    + "); give the first occurrence's length as duration=timedelta(...) instead "
+                    "of end."
+                )
         return cls(
             kind=EventKind.RECURRING,
             rrule=rrule,
-            start=start,
-            end=end,
-            exdates=tuple(exdates),
+            start=first,
+            end=last,
+            wall_start=wall,
+            zone=key,
+            exdates=exdates,
             title=title,
             id=id,
         )

@@ -1,11 +1,14 @@
 """Calendar events to busy intervals, with RRULE/EXDATE expanded by python-dateutil.
 
-A recurring event repeats the *local wall-clock* time of its first occurrence in the clinician's
-zone: a 12:00 Monday meeting stays at 12:00 after the clocks change. Each occurrence's wall time is
-turned into an instant the way RFC 5545 says: a skipped time uses the UTC offset before the gap, a
-repeated time its first occurrence (Python's ``fold=0`` does both), except for the event's own
-first occurrence, which is exactly its start. An occurrence lasts the first occurrence's elapsed
-duration.
+A recurring event repeats the *local wall-clock* time of its first occurrence: a 12:00 Monday
+meeting stays at 12:00 after the clocks change. The rule is expanded in the zone the event was
+written in (:attr:`CalendarEvent.zone <selfsched.CalendarEvent.zone>`, from its wall time
+``wall_start``, as RFC 5545 expands a ``DTSTART;TZID``), or, for an event whose start was given in
+UTC or at a fixed offset, in the clinician's zone from the start's wall time there. Each
+occurrence's wall time is turned into an instant the way RFC 5545 says: a skipped time uses the UTC
+offset before the gap, a repeated time its first occurrence (Python's ``fold=0`` does both), except
+for the event's own first occurrence, which is exactly its start. An occurrence lasts the first
+occurrence's elapsed duration.
 
 All-day events block whole local dates: from the first instant of the date to the first instant of
 the next, in the clinician's zone (23 or 25 hours on DST days).
@@ -37,7 +40,11 @@ _FORBIDDEN = ("DTSTART", "\n", "\r", "RDATE", "EXRULE")
 
 def _check_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise InvalidRecurrence("a recurring event needs an RRULE such as 'FREQ=WEEKLY;BYDAY=MO'.")
+        got = f", got {type(text).__name__} {text!r}" if text is not None else ""
+        raise InvalidRecurrence(
+            f"a recurring event needs an RRULE (rrule, a string) such as "
+            f"'FREQ=WEEKLY;BYDAY=MO'{got}."
+        )
     rule = text.strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[len("RRULE:") :]
@@ -172,7 +179,8 @@ def _never_occurs(rule: rrule, first: datetime, interval: int) -> bool:
 def validate_rule(text: object, first: datetime | None = None) -> str:
     """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed.
 
-    With *first*, the first occurrence's wall time, also refuse a rule that never occurs.
+    With *first*, the first occurrence's wall time (naive, or aware and read as its own wall
+    time), also refuse a rule that never occurs.
     """
     rule = _check_text(text)
     wall = first.replace(tzinfo=None) if first is not None else datetime(2000, 1, 3, 9)  # noqa: DTZ001  (dateutil wants a naive wall time)
@@ -220,8 +228,12 @@ def _recurring(
 ) -> list[tuple[int, int]]:
     assert event.start is not None  # noqa: S101
     assert event.rrule is not None  # noqa: S101
-    key = str(getattr(z, "key", "UTC"))
-    dtstart = event.start.astimezone(z).replace(tzinfo=None)
+    if event.zone is not None and event.wall_start is not None:
+        # Written in a zone of its own: expanded there, from the wall time as written.
+        key, z, dtstart = event.zone, _time.zone(event.zone), event.wall_start
+    else:
+        key = str(getattr(z, "key", "UTC"))
+        dtstart = event.start.astimezone(z).replace(tzinfo=None)
     expansion = _expansion(event.rrule, dtstart, key, z)
     # Wall-time window, widened by a day either side (offsets never exceed a day), and by
     # another before it for the length: any wider window gives the same intervals below.

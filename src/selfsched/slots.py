@@ -360,11 +360,6 @@ def _instant(seconds: int) -> datetime:
         return datetime.max.replace(tzinfo=UTC)
 
 
-# A day's margin either side of any local date must stay inside datetime's range in every zone.
-_FIRST_DAY = date(2, 1, 1)
-_LAST_DAY = date(9998, 12, 31)
-
-
 def _window(first_day: date, last_day: date) -> None:
     if not isinstance(first_day, date) or not isinstance(last_day, date):
         raise InvalidRange("first_day and last_day must be dates (local to the clinician).")
@@ -375,10 +370,10 @@ def _window(first_day: date, last_day: date) -> None:
             f"the window ends on {last_day} before it starts on {first_day}; "
             f"swap them or pass last_day >= first_day."
         )
-    if first_day < _FIRST_DAY or last_day > _LAST_DAY:
+    if first_day < _time.FIRST_DAY or last_day > _time.LAST_DAY:
         raise InvalidRange(
             f"the window {first_day} to {last_day} reaches past the dates selfsched can compute; "
-            f"keep it between {_FIRST_DAY} and {_LAST_DAY}."
+            f"keep it between {_time.FIRST_DAY} and {_time.LAST_DAY}."
         )
 
 

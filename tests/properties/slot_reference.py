@@ -17,7 +17,9 @@ The rules it encodes are the library's documented decisions (SPEC §2):
   may lie outside the range's wall times. A start in two ranges (they can share instants on
   such a night) is one candidate;
 - busy: one-off events, all-day events (whole local dates), recurring events (dateutil on the
-  naive wall time of the first occurrence, later occurrences placed with ``fold=0``, the first
+  naive wall time of the first occurrence, in the zone the event was written in when it has one
+  (``zone``, from ``wall_start``) and else in the clinician's zone, later occurrences placed in
+  that zone with ``fold=0``, the first
   exactly at the event's start even when the rule would skip it, an EXDATE matching an
   occurrence's wall time or its instant, ``UNTIL=...Z`` read as that instant's wall time and a
   date-only ``UNTIL`` as the end of that date), the clinician's ``BOOKED`` and (by policy)
@@ -194,27 +196,35 @@ def _event_intervals(
         return [(event.start, event.end)]
     assert event.rrule is not None
     duration = event.end - event.start
-    dtstart = event.start.astimezone(zone).replace(tzinfo=None)
+    # The zone the rule repeats its wall time in: its own if the start was written with one.
+    rule_zone = zone if event.zone is None else ZoneInfo(event.zone)
+    if event.wall_start is None:
+        dtstart = event.start.astimezone(rule_zone).replace(tzinfo=None)
+    else:
+        dtstart = event.wall_start
+    # *until* is a wall time in the clinician's zone; a day more covers any other zone's.
+    until = until.replace(tzinfo=zone).astimezone(rule_zone).replace(tzinfo=None) + timedelta(1)
 
     def local_until(match: re.Match[str]) -> str:
         instant = datetime.strptime(match[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        return f"UNTIL={instant.astimezone(zone):%Y%m%dT%H%M%S}"
+        return f"UNTIL={instant.astimezone(rule_zone):%Y%m%dT%H%M%S}"
 
     text = _UNTIL_UTC.sub(local_until, event.rrule)
     text = re.sub(r"UNTIL=(\d{8})(?=;|$)", r"UNTIL=\1T235959", text, flags=re.IGNORECASE)
     rule = rrulestr(text, dtstart=dtstart)
-    skipped = {e.astimezone(zone).replace(tzinfo=None) for e in event.exdates}
+    skipped = {e.astimezone(rule_zone).replace(tzinfo=None) for e in event.exdates}
     found = []
     walls = list(itertools.takewhile(lambda w: w <= until, rule))
     if not walls or walls[0] != dtstart:
         walls.insert(0, dtstart)  # the event as entered is always its first occurrence
+    near = line.first - duration  # occurrences that end before the timeline cannot matter
     for wall in walls:
         if wall > until:
             break
-        start = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)  # then `+` is elapsed time
+        start = wall.replace(tzinfo=rule_zone, fold=0).astimezone(UTC)  # `+` is elapsed time
         if wall == dtstart:
             start = event.start
-        if wall in skipped or start in event.exdates:
+        if wall in skipped or start in event.exdates or start < near:
             continue
         found.append((start, start + duration))
     return found
