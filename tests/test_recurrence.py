@@ -6,12 +6,15 @@ New York in 2025: EST (UTC-5) until 9 March 07:00 UTC, then EDT (UTC-4) until 2 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrule
 
-from selfsched import CalendarEvent
+from selfsched import CalendarEvent, recurrence
+from selfsched.errors import InvalidRecurrence
 from selfsched.recurrence import busy_intervals, occurrences, validate_rule
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -339,3 +342,95 @@ def test_item9_recurring_event_entered_in_a_gap_keeps_its_wall_time() -> None:
     ]
 
     assert expected == occurrences(event, NEW_YORK, posix(2027, 3, 14), posix(2027, 3, 17))
+
+
+# -- issue 7, item 2: sub-daily rules -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=SECONDLY",
+        "FREQ=SECONDLY;INTERVAL=900",
+        "FREQ=MINUTELY",
+        "FREQ=MINUTELY;INTERVAL=14",
+        "FREQ=MINUTELY;INTERVAL=15;BYSECOND=0,30",
+        "FREQ=HOURLY;BYMINUTE=0,5,10",
+        "FREQ=HOURLY;BYMINUTE=0,50",
+        "FREQ=HOURLY;BYSECOND=0,59",
+        "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,1,2",
+        "FREQ=DAILY;BYHOUR=0,23;BYMINUTE=0,50",
+        "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0;BYSECOND=0,1",
+        "FREQ=YEARLY;BYMONTH=1;BYHOUR=9,10;BYMINUTE=0,55",
+    ],
+)
+def test_item2_sub_daily_rules_are_refused(rule: str) -> None:
+    """Issue 7 item 2: a rule whose occurrences can come less than 15 minutes apart (by its FREQ
+    and INTERVAL, or by BYHOUR/BYMINUTE/BYSECOND lists, across midnight too) is refused when the
+    event is built, with a message that says what is allowed."""
+    with pytest.raises(InvalidRecurrence, match="15 minutes"):
+        CalendarEvent.recurring(rule, start=ny(2026, 1, 5, 9), end=ny(2026, 1, 5, 9, 10))
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MINUTELY;INTERVAL=15",
+        "FREQ=MINUTELY;INTERVAL=90;BYHOUR=9,10,11",
+        "FREQ=HOURLY;BYMINUTE=0,15,30,45",
+        "FREQ=HOURLY;BYHOUR=9,17;BYMINUTE=0,50",
+        "FREQ=HOURLY;INTERVAL=2;BYMINUTE=0,59",
+        "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,15",
+        "FREQ=DAILY;INTERVAL=2;BYHOUR=0,23;BYMINUTE=0,55",
+    ],
+)
+def test_item2_rules_at_least_15_minutes_apart_are_accepted(rule: str) -> None:
+    """Issue 7 item 2: rules whose occurrences are always at least 15 minutes apart are built."""
+    event = CalendarEvent.recurring(rule, start=ny(2026, 1, 5, 9), end=ny(2026, 1, 5, 9, 10))
+
+    assert rule == event.rrule
+
+
+def _generated(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Record every occurrence dateutil generates from now on (a deterministic cost measure)."""
+    seen: list[datetime] = []
+    original = rrule._iter  # the one generator every expansion goes through
+
+    def counting(self: rrule) -> Iterator[datetime]:
+        for found in original(self):
+            seen.append(found)
+            yield found
+
+    monkeypatch.setattr(rrule, "_iter", counting)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MINUTELY;INTERVAL=15",
+        "FREQ=HOURLY;BYMINUTE=0,30",
+        "FREQ=DAILY",
+        "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TH",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=MINUTELY;INTERVAL=15;COUNT=1000",
+    ],
+)
+def test_item2_expansion_cost_does_not_grow_with_time_since_dtstart(
+    rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 7 item 2: expanding one week of a rule that began six years earlier makes dateutil
+    generate about as many occurrences as one that began a week earlier (the same periods, give
+    or take one either side of the window), not every occurrence since the first."""
+    recurrence._expansion.cache_clear()  # a cold expansion
+    seen = _generated(monkeypatch)
+    week = (posix(2026, 1, 12, 5), posix(2026, 1, 19, 5))
+    counts = []
+    for first in (ny(2026, 1, 5, 9, 7), ny(2020, 1, 6, 9, 7)):
+        event = CalendarEvent.recurring(rule, start=first, end=first + timedelta(minutes=10))
+        seen.clear()
+        occurrences(event, NEW_YORK, *week)
+        counts.append(len(seen))
+    near, far = counts
+
+    assert far <= near + 4, (near, far)

@@ -10,6 +10,12 @@ offset before the gap, a repeated time its first occurrence (Python's ``fold=0``
 for the event's own first occurrence, which is exactly its start. An occurrence lasts the first
 occurrence's elapsed duration.
 
+What a calendar rule may be: its occurrences are at least :data:`MIN_SPACING` apart (decided from
+the rule's structure when the event is built), and a ``COUNT`` is at most :data:`MAX_COUNT`.
+Expanding a window costs time in proportion to the window, not to the time since the first
+occurrence: the expansion starts from the last period of the rule that begins at or before the
+window (see :class:`_Pattern`).
+
 All-day events block whole local dates: from the first instant of the date to the first instant of
 the next, in the clinician's zone (23 or 25 hours on DST days).
 """
@@ -18,17 +24,59 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
+import math
 import re
-from collections.abc import Iterable
-from datetime import MAXYEAR, UTC, datetime, timedelta, tzinfo
+from collections.abc import Iterable, Mapping
+from datetime import MAXYEAR, UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from dateutil.rrule import rrule, rrulestr
+import attrs
+from dateutil.rrule import (
+    DAILY,
+    HOURLY,
+    MINUTELY,
+    MONTHLY,
+    SECONDLY,
+    WEEKLY,
+    YEARLY,
+    rrule,
+    rrulestr,
+    weekday,
+)
 
 from selfsched import _time
 from selfsched.errors import InvalidRecurrence
 from selfsched.model import CalendarEvent, EventKind
 
-__all__ = ["busy_intervals", "occurrences", "validate_rule"]
+__all__ = ["MAX_COUNT", "MIN_SPACING", "busy_intervals", "occurrences", "validate_rule"]
+
+MIN_SPACING = timedelta(minutes=15)
+"""The closest two occurrences of a recurring event may come, in wall-clock time.
+
+A block that recurs more often is not a calendar event, and its expansion would cost every page
+load thousands of occurrences a week. Rules that could come closer are refused when the event is
+built (:class:`~selfsched.errors.InvalidRecurrence`), judged from the rule's structure alone:
+
+- ``FREQ=SECONDLY`` is refused; ``FREQ=MINUTELY`` needs ``INTERVAL=15`` or more and one second;
+- the times of one period (``BYHOUR`` x ``BYMINUTE`` x ``BYSECOND``, each defaulting to the first
+  start's) must be 15 minutes apart, and so must the last time of one period and the first of the
+  next: of the next hour for ``FREQ=HOURLY`` (the next hour in ``BYHOUR``), of the next day for
+  ``DAILY`` and longer periods (``BYHOUR=0,23;BYMINUTE=0,50`` comes 10 minutes apart across
+  midnight, even in a weekly rule whose days are never consecutive).
+
+``BYSETPOS`` and the day parts (``BYDAY``, ``BYMONTHDAY``, ...) only remove occurrences, so they
+never make a rule denser and are not needed to decide. (The event's own first occurrence may be
+closer to the rule's next one: it is one occurrence, not a pattern.)
+"""
+
+MAX_COUNT = 1000
+"""The largest ``COUNT`` a rule may have; end a longer series with ``UNTIL``.
+
+A ``COUNT`` can only be honoured by counting from the first occurrence, so the first expansion
+of such a rule counts its occurrences once (at most this many) and then treats the rule as ending
+at the last of them, like an ``UNTIL``: later windows cost what any other rule's do.
+"""
 
 _SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
@@ -65,6 +113,11 @@ def _check_text(text: object) -> str:
         value = parts.get(key, "1").strip()
         if not _WHOLE.fullmatch(value) or int(value) == 0:
             raise InvalidRecurrence(f"RRULE {text!r}: {key} must be a positive whole number.")
+    if int(parts.get("COUNT", "1")) > MAX_COUNT:
+        raise InvalidRecurrence(
+            f"RRULE {text!r}: COUNT may be at most {MAX_COUNT}; end a longer series with UNTIL "
+            f"(e.g. 'UNTIL=20301231')."
+        )
     return rule
 
 
@@ -95,38 +148,215 @@ def _compiled(rule: str, dtstart: datetime, zone_key: str) -> rrule:
     return parsed
 
 
+_HOUR = timedelta(hours=1)
+_MINUTE = timedelta(minutes=1)
+
+
+def _sorted(values: Iterable[int] | None) -> tuple[int, ...] | None:
+    return None if values is None else tuple(sorted(values))
+
+
+def _period_start(  # noqa: PLR0911  (one return per FREQ reads best)
+    freq: int, interval: int, wkst: int, first: datetime, after: datetime
+) -> datetime | None:
+    """The latest start of a period of the rule at or before *after*, if later than *first*'s.
+
+    A rule's periods are the year, month, week (from WKST), day, hour or minute of its first
+    occurrence, and every *interval*-th one after it; occurrences lie inside their period. So
+    every occurrence at or after *after* lies in the returned period or a later one, and the
+    returned period is whole (it is not the first one, whose occurrences before the first start
+    are cut). ``None`` when *after* is still in the first period (and for ``SECONDLY``, which no
+    accepted rule has).
+    """
+    if freq == SECONDLY:
+        return None
+    if freq == YEARLY:
+        k = (after.year - first.year) // interval
+        return datetime(first.year + k * interval, 1, 1) if k > 0 else None  # noqa: DTZ001  (a wall time)
+    if freq == MONTHLY:
+        start = first.year * 12 + first.month - 1
+        k = (after.year * 12 + after.month - 1 - start) // interval
+        if k <= 0:
+            return None
+        year, month = divmod(start + k * interval, 12)
+        return datetime(year, month + 1, 1)  # noqa: DTZ001
+    if freq == WEEKLY:
+        week = first.date() - timedelta(days=(first.weekday() - wkst) % 7)
+        after_week = after.date() - timedelta(days=(after.weekday() - wkst) % 7)
+        k = (after_week - week).days // 7 // interval
+        return datetime.combine(week + timedelta(weeks=k * interval), time()) if k > 0 else None
+    if freq == DAILY:
+        k = (after.date() - first.date()).days // interval
+        return (
+            datetime.combine(first.date() + timedelta(days=k * interval), time()) if k > 0 else None
+        )
+    unit = _HOUR if freq == HOURLY else _MINUTE
+    origin = first.replace(minute=0 if freq == HOURLY else first.minute, second=0)
+    k = (after - origin) // unit // interval
+    return origin + k * interval * unit if k > 0 else None
+
+
+def _parts(rule: rrule) -> dict[str, Any]:
+    """A compiled rule's BY... parts with every default the first start gave it filled in.
+
+    dateutil derives missing parts from DTSTART (a monthly rule's day of the month, a weekly
+    rule's weekday, the time of day), so a rule restarted elsewhere must be given them all. They
+    are read from the compiled rule's attributes, where dateutil keeps them.
+    """
+    state = vars(rule)
+    weekdays = [
+        *(state["_byweekday"] or ()),
+        *(weekday(d, n) for d, n in state["_bynweekday"] or ()),
+    ]
+    monthdays = (*state["_bymonthday"], *state["_bynmonthday"])
+    return {
+        "wkst": state["_wkst"],
+        "bysetpos": state["_bysetpos"],
+        "bymonth": state["_bymonth"],
+        "bymonthday": monthdays or None,
+        "byyearday": state["_byyearday"],
+        "byeaster": state["_byeaster"],
+        "byweekno": state["_byweekno"],
+        "byweekday": weekdays or None,
+        "byhour": _sorted(state["_byhour"]),
+        "byminute": _sorted(state["_byminute"]),
+        "bysecond": _sorted(state["_bysecond"]),
+    }
+
+
+_NEVER = datetime.min  # noqa: DTZ901  (a wall time before every occurrence)
+
+
+@attrs.frozen(eq=False)
+class _Pattern:
+    """A rule that can be expanded from any of its periods, not only from its first occurrence.
+
+    dateutil's ``between`` runs the rule from DTSTART every time, so a window years after the
+    first occurrence costs every occurrence since. A rule's occurrences repeat with its periods,
+    though: restarted at the start of a later period (:func:`_period_start`), with every BY...
+    part it took from DTSTART given explicitly, the rule yields exactly the occurrences of the
+    original from that period on. ``COUNT`` is the one part that depends on what came before;
+    it is replaced by an ``UNTIL`` at its last occurrence, found by counting once (at most
+    :data:`MAX_COUNT`).
+    """
+
+    rule: rrule
+    """The rule as compiled, from its first occurrence."""
+    first: datetime
+    freq: int
+    interval: int
+    until: datetime | None
+    parts: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, rule: rrule) -> _Pattern:
+        """The pattern of a compiled rule (counts a ``COUNT`` rule's occurrences once)."""
+        state = vars(rule)
+        until: datetime | None = state["_until"]
+        if state["_count"] is not None:
+            last = _NEVER
+            for last in rule:  # noqa: B007  (at most MAX_COUNT occurrences)
+                pass
+            until = last
+        return cls(rule, state["_dtstart"], state["_freq"], state["_interval"], until, _parts(rule))
+
+    def between(self, after: datetime, before: datetime) -> list[datetime]:
+        """Occurrence wall times in ``[after, before]``, as ``rule.between(..., inc=True)``."""
+        if before < self.first or (self.until is not None and after > self.until):
+            return []
+        start = _period_start(self.freq, self.interval, self.parts["wkst"], self.first, after)
+        if start is None:
+            return self.rule.between(after, before, inc=True)
+        restarted = self.rule.replace(dtstart=start, count=None, until=self.until, **self.parts)
+        return restarted.between(after, before, inc=True)
+
+
+def _closest(offsets: Iterable[int]) -> int | None:
+    """The least gap between sorted distinct *offsets*, or ``None`` for fewer than two."""
+    return min((b - a for a, b in itertools.pairwise(offsets)), default=None)
+
+
+def _spacing(rule: rrule) -> int:
+    """A lower bound, in wall-clock seconds, of the time between two occurrences of *rule*.
+
+    Within a period the occurrences are its times (``offsets`` from the start of the hour or
+    day); between periods, the last time of one and the first of the next, the periods being at
+    least ``apart`` units of ``unit`` seconds apart. See :data:`MIN_SPACING`.
+    """
+    state = vars(rule)
+    freq, interval = state["_freq"], state["_interval"]
+    if freq == SECONDLY:
+        return 0
+    seconds = sorted(state["_bysecond"])
+    if freq == MINUTELY:
+        offsets, unit, apart = seconds, 60, interval
+    elif freq == HOURLY:
+        offsets = sorted(60 * m + s for m in state["_byminute"] for s in seconds)
+        hours = sorted(state["_byhour"] or range(24))
+        cyclic = [*hours, hours[0] + 24]
+        apart = max(interval, _closest(cyclic) or 24)
+        unit = 3600
+    else:
+        offsets = sorted(
+            3600 * h + 60 * m + s
+            for h in state["_byhour"]
+            for m in state["_byminute"]
+            for s in seconds
+        )
+        unit, apart = 86_400, interval if freq == DAILY else 1
+    across: int = apart * unit - (offsets[-1] - offsets[0])
+    within = _closest(offsets)
+    return across if within is None else min(within, across)
+
+
+@attrs.frozen(eq=False)
+class _Kept:
+    """Occurrences of one rule over the wall-time window ``[lo, hi]``, and their instants."""
+
+    lo: datetime
+    hi: datetime
+    walls: list[datetime]
+    starts: list[int]
+
+
 class _Expansion:
     """One rule's occurrences over the widest wall-time window asked for so far.
 
-    Expanding an RRULE with dateutil costs microseconds per occurrence and restarts from the
-    first occurrence on every call; the slot calculator asks the same rules about overlapping
-    windows on every page load. The occurrences depend only on the rule text, the first wall time
-    and the zone, so they are kept (with their instants) and sliced for narrower windows. A
-    window that overlaps the kept one widens it; a disjoint one replaces it. Updates replace one
-    immutable snapshot, so concurrent readers never see a half-built state.
+    Expanding an RRULE with dateutil costs microseconds per occurrence; the slot calculator asks
+    the same rules about overlapping windows on every page load. The occurrences depend only on
+    the rule text, the first wall time and the zone, so they are kept (with their instants) and
+    sliced for narrower windows. A window that overlaps the kept one widens it; a disjoint one
+    replaces it. A window not kept is expanded from the rule's last period before it
+    (:class:`_Pattern`), so its cost does not grow with the time since the first occurrence.
+    Updates replace one immutable snapshot, so concurrent readers never see a half-built state.
     """
 
-    __slots__ = ("rule", "state", "zone")
+    __slots__ = ("pattern", "rule", "state", "zone")
 
     def __init__(self, rule: rrule, z: tzinfo) -> None:
         self.rule = rule
         self.zone = z
-        self.state: tuple[datetime, datetime, list[datetime], list[int]] | None = None
+        self.pattern: _Pattern | None = None
+        self.state: _Kept | None = None
 
     def between(self, after: datetime, before: datetime) -> tuple[list[datetime], list[int]]:
         """Occurrence wall times in ``[after, before]`` and their instants (``fold=0``)."""
         state = self.state
-        if state is None or after < state[0] or before > state[1]:
+        if state is None or after < state.lo or before > state.hi:
             lo, hi = after, before
-            if state is not None and after <= state[1] and state[0] <= before:
-                lo, hi = min(after, state[0]), max(before, state[1])
+            if state is not None and after <= state.hi and state.lo <= before:
+                lo, hi = min(after, state.lo), max(before, state.hi)
+            pattern = self.pattern
+            if pattern is None:
+                pattern = self.pattern = _Pattern.of(self.rule)
             z = self.zone
-            walls = self.rule.between(lo, hi, inc=True)
+            walls = pattern.between(lo, hi)
             starts = [int(w.replace(tzinfo=z, fold=0).astimezone(UTC).timestamp()) for w in walls]
-            if _keep(len(walls), 0 if self.state is None else len(self.state[2])):
-                self.state = (lo, hi, walls, starts)
-            state = (lo, hi, walls, starts)
-        walls, starts = state[2], state[3]
+            fresh = _Kept(lo, hi, walls, starts)
+            if _keep(len(walls), 0 if self.state is None else len(self.state.walls)):
+                self.state = fresh
+            state = fresh
+        walls, starts = state.walls, state.starts
         i = bisect.bisect_left(walls, after)
         j = bisect.bisect_right(walls, before)
         return walls[i:j], starts[i:j]
@@ -156,22 +386,41 @@ def _expansion(rule: str, dtstart: datetime, zone_key: str, z: tzinfo) -> _Expan
 _CYCLE_YEARS = 400
 """The Gregorian calendar repeats every 400 years, weekdays and leap days included."""
 
+_PERIODS_PER_CYCLE = {
+    YEARLY: _CYCLE_YEARS,
+    MONTHLY: 12 * _CYCLE_YEARS,
+    WEEKLY: 146_097 // 7,
+    DAILY: 146_097,
+    HOURLY: 146_097 * 24,
+    MINUTELY: 146_097 * 24 * 60,
+    SECONDLY: 146_097 * 24 * 60 * 60,
+}
+"""How many of each FREQ's periods make one 400-year cycle (146,097 days, 20,871 weeks)."""
 
-def _never_occurs(rule: rrule, first: datetime, interval: int) -> bool:
+
+@functools.lru_cache(maxsize=1024)
+def _never_occurs(text: str, first: datetime) -> bool:
     """Whether a rule's pattern yields no occurrence at all, decided in bounded time.
 
     dateutil checks COUNT and UNTIL only when a period yields an occurrence, so a rule that can
     never match (``BYMONTH=2;BYMONTHDAY=30``) scans every period up to the year 9999, seconds per
-    call. The pattern without COUNT/UNTIL repeats every ``400 * INTERVAL`` years, so it is probed
-    from a first occurrence moved forward by whole cycles, close enough to 9999 that the scan ends
-    after one or two cycles. A rule whose cycle does not fit is not probed.
+    call. What a period holds depends only on its place in the 400-year cycle, which is ``C``
+    periods long; a rule with ``INTERVAL=n`` visits the periods ``i0 + k*n``, whose places are
+    those congruent to ``i0`` modulo ``gcd(n, C)``. So it yields an occurrence if and only if the
+    same rule with ``INTERVAL=gcd(n, C)`` does, and that rule repeats every 400 years: it is
+    probed from the first occurrence moved by whole cycles to the last cycle before 9999, where
+    the scan ends within one cycle. (A rule that does occur stops the scan at its first
+    occurrence; the answer is kept per rule text and first wall time.)
     """
-    cycle = _CYCLE_YEARS * interval
-    shifts = (MAXYEAR - cycle - first.year) // cycle
-    if shifts < 0:
-        return False
+    rule = _compiled(text, first, "UTC")
+    state = vars(rule)
+    step = math.gcd(state["_interval"], _PERIODS_PER_CYCLE[state["_freq"]])
+    shifts = (MAXYEAR - _CYCLE_YEARS - first.year) // _CYCLE_YEARS
     probe = rule.replace(
-        dtstart=first.replace(year=first.year + shifts * cycle), count=None, until=None
+        dtstart=first.replace(year=first.year + shifts * _CYCLE_YEARS),
+        interval=step,
+        count=None,
+        until=None,
     )
     return next(iter(probe), None) is None
 
@@ -179,15 +428,17 @@ def _never_occurs(rule: rrule, first: datetime, interval: int) -> bool:
 def validate_rule(text: object, first: datetime | None = None) -> str:
     """Check an RRULE text and return it without an ``RRULE:`` prefix; raise if malformed.
 
-    With *first*, the first occurrence's wall time (naive, or aware and read as its own wall
-    time), also refuse a rule that never occurs.
+    Also refuse a ``COUNT`` over :data:`MAX_COUNT` and a rule whose occurrences can come closer
+    than :data:`MIN_SPACING`. With *first*, the first occurrence's wall time (naive, or aware and
+    read as its own wall time), also refuse a rule that never occurs.
     """
     rule = _check_text(text)
     wall = first.replace(tzinfo=None) if first is not None else datetime(2000, 1, 3, 9)  # noqa: DTZ001  (dateutil wants a naive wall time)
     compiled = _compiled(rule, wall, "UTC")
-    interval = int(dict(p.partition("=")[::2] for p in rule.upper().split(";")).get("INTERVAL", 1))
+    _check_spacing(rule, compiled)
+    _check_setpos(rule, compiled)
     try:
-        never = first is not None and _never_occurs(compiled, wall, interval)
+        never = first is not None and _never_occurs(rule, wall)
     except (ValueError, IndexError, OverflowError) as exc:
         raise InvalidRecurrence(
             f"RRULE {rule!r} cannot be expanded ({exc}); check its BY... parts."
@@ -198,6 +449,48 @@ def validate_rule(text: object, first: datetime | None = None) -> str:
             f"BY... parts."
         )
     return rule
+
+
+def _check_setpos(text: str, compiled: rrule) -> None:
+    """Refuse a daily or shorter rule whose BYSETPOS picks no time of its period.
+
+    Such a period holds the same times each time (one day's ``BYHOUR`` x ``BYMINUTE`` x
+    ``BYSECOND``, one hour's ``BYMINUTE`` x ``BYSECOND``, one minute's ``BYSECOND``), so the rule
+    never occurs; found here from the rule's parts instead of by scanning 400 years of periods.
+    """
+    state = vars(compiled)
+    positions, freq = state["_bysetpos"], state["_freq"]
+    if not positions or freq < DAILY:
+        return
+    if freq == DAILY:
+        size = len(state["_timeset"])
+    elif freq == HOURLY:
+        size = len(state["_byminute"]) * len(state["_bysecond"])
+    else:
+        size = len(state["_bysecond"])
+    if not any(-size <= p <= size for p in positions):
+        raise InvalidRecurrence(
+            f"RRULE {text!r} never produces an occurrence: each period holds {size} time(s), and "
+            f"BYSETPOS picks none of them; check its BYSETPOS."
+        )
+
+
+def _check_spacing(text: str, compiled: rrule) -> None:
+    """Refuse a rule whose occurrences can come closer than :data:`MIN_SPACING`."""
+    least = _spacing(compiled)
+    if least >= MIN_SPACING // _SECOND:
+        return
+    every = f"{MIN_SPACING // timedelta(minutes=1)} minutes"
+    if least == 0:
+        found = "FREQ=SECONDLY is not a calendar rule"
+    else:
+        found = f"its occurrences can come {timedelta(seconds=least)} apart"
+    raise InvalidRecurrence(
+        f"RRULE {text!r}: {found}. A calendar event repeats at most every {every}: use "
+        f"FREQ=MINUTELY with INTERVAL=15 or more (and one BYSECOND at most), or HOURLY and longer "
+        f"periods whose BYHOUR/BYMINUTE/BYSECOND times are {every} apart, also from the last "
+        f"time of one hour (or day) to the first of the next."
+    )
 
 
 def occurrences(event: CalendarEvent, z: tzinfo, lo: int, hi: int) -> list[tuple[int, int]]:
