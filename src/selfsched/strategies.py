@@ -273,18 +273,18 @@ def aware_datetimes(
     return _instant(draw, key, day, whole_minutes=whole_minutes).astimezone(ZoneInfo(key))
 
 
-def _wall_instant(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) -> datetime:
-    """A UTC instant whose local wall time is on the quarter hour, within *spread* days.
+def _wall_time(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) -> datetime:
+    """A wall time on the quarter hour within *spread* days, aware in *zone*, with a drawn fold.
 
     A third of the time 09:00 on *around* (the shrink target), a third any quarter hour, and a
     third close to a real transition (a few quarter hours either side of the wall time the
-    clock shows when it changes) or, in a zone without one nearby, in the small hours. It is
-    placed with a drawn ``fold``; a skipped wall time lands just past the gap.
+    clock shows when it changes) or, in a zone without one nearby, in the small hours. It may
+    be a wall time the clock skips (inside a gap) or shows twice (the drawn ``fold`` picks).
     """
     z = ZoneInfo(zone)
     kind = _int(draw, 0, 2)
     if kind == 0:
-        return datetime.combine(around, time(9), tzinfo=z).astimezone(UTC)
+        return datetime.combine(around, time(9), tzinfo=z)
     day = around + timedelta(days=_int(draw, -spread, spread))
     midnight = datetime.combine(day, time())
     if kind == 1:
@@ -298,7 +298,12 @@ def _wall_instant(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) 
             wall = midnight + quarters * 15 * _MINUTE
         else:
             wall = midnight + _int(draw, 0, 15) * 15 * _MINUTE
-    return wall.replace(tzinfo=z, fold=_int(draw, 0, 1)).astimezone(UTC)
+    return wall.replace(tzinfo=z, fold=_int(draw, 0, 1))
+
+
+def _wall_instant(draw: st.DrawFn, zone: str, around: date, *, spread: int = 1) -> datetime:
+    """The UTC instant of :func:`_wall_time`: a skipped wall time lands just past the gap."""
+    return _wall_time(draw, zone, around, spread=spread).astimezone(UTC)
 
 
 # -- work hours -----------------------------------------------------------------------------------
@@ -445,6 +450,9 @@ _FREQS = (
     "FREQ=DAILY;INTERVAL=2",
     "FREQ=WEEKLY;INTERVAL=2",
     "FREQ=MONTHLY",
+    "FREQ=HOURLY;INTERVAL={hours}",
+    "FREQ=MINUTELY;INTERVAL={minutes}",
+    "FREQ=DAILY;BYHOUR={byhour};BYMINUTE=0,30",
 )
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -455,6 +463,13 @@ def _rule(draw: st.DrawFn, dtstart: datetime) -> str:
     if "{byday}" in rule:
         days = sorted({_int(draw, 0, 6) for _ in range(_int(draw, 1, 3))})
         rule = rule.format(byday=",".join(_BYDAY[d] for d in days))
+    elif "{hours}" in rule:
+        rule = rule.format(hours=_pick(draw, (1, 2, 5, 25)))
+    elif "{minutes}" in rule:
+        rule = rule.format(minutes=_pick(draw, (15, 45, 100)))
+    elif "{byhour}" in rule:
+        hours = sorted({_int(draw, 0, 23) for _ in range(_int(draw, 1, 3))})
+        rule = rule.format(byhour=",".join(map(str, hours)))
     end = _int(draw, 0, 3)
     if end == 1:
         rule += f";COUNT={_int(draw, 1, 30)}"
@@ -468,17 +483,25 @@ def _rule(draw: st.DrawFn, dtstart: datetime) -> str:
 
 
 def _recurring(draw: st.DrawFn, zone: str, around: date) -> CalendarEvent:
-    z = ZoneInfo(zone)
     first_day = around - _int(draw, 1, 28) * _DAY if _flip(draw) else around
-    start = _wall_instant(draw, zone, first_day, spread=0)
+    written = _wall_time(draw, zone, first_day, spread=0)
     length = _int(draw, 5, 240) * _MINUTE if _flip(draw) else 60 * _MINUTE
-    dtstart = start.astimezone(z).replace(tzinfo=None)
+    # How the start is written: as an instant (the rule keeps its wall time in the clinician's
+    # zone), as the wall time in the clinician's zone (kept as written, also inside a gap), or as
+    # a wall time in another zone, where the rule is then expanded.
+    how = _int(draw, 0, 2)
+    start: datetime = written.astimezone(UTC) if how == 0 else written
+    if how == 2:
+        start = _wall_time(draw, _pick(draw, ZONES), first_day, spread=0)
+    z = ZoneInfo(zone) if how == 0 else start.tzinfo
+    assert isinstance(z, ZoneInfo)  # noqa: S101  (for the type checker)
+    dtstart = start.astimezone(z).replace(tzinfo=None) if how == 0 else start.replace(tzinfo=None)
     exdates = [
         (dtstart + _int(draw, 0, 40) * _DAY).replace(tzinfo=z, fold=_int(draw, 0, 1))
         for _ in range(_int(draw, 0, 3))
     ]
     return CalendarEvent.recurring(
-        _rule(draw, dtstart), start=start, end=start + length, exdates=exdates, title="Team"
+        _rule(draw, dtstart), start=start, duration=length, exdates=exdates, title="Team"
     )
 
 
@@ -515,9 +538,12 @@ def recurring_events(
     """Recurring events whose first occurrence is on *around* or up to four weeks before.
 
     Wall times often fall in the small hours, so occurrences land in gaps and folds; rules are
-    daily, weekly (some by weekday), fortnightly or monthly, open-ended or ended by ``COUNT``,
-    a local ``UNTIL`` or a UTC ``UNTIL=...Z``; EXDATEs are drawn among the occurrence wall
-    times, sometimes naming the second of a repeated time.
+    daily, weekly (some by weekday), fortnightly, monthly, every few hours, every 15 minutes or
+    more, or a few times a day, open-ended or ended by ``COUNT``, a local ``UNTIL`` or a UTC
+    ``UNTIL=...Z``; EXDATEs are drawn among the occurrence wall times, sometimes naming the
+    second of a repeated time. The start is given as a UTC instant (the shrink target: the rule
+    keeps its wall time in the clinician's zone), or as a ``ZoneInfo`` wall time, in *zone* or
+    another zone, where the rule is then expanded; such a wall time may be one the clock skips.
     """
     return _recurring(draw, zone, around)
 
