@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.events import AuditEntry, OutboxItem
+from selfsched.outbox import DispatchReport, RetrySchedule
 from selfsched.model import (
     Appointment,
     ApprovalPolicy,
@@ -69,9 +70,11 @@ __all__ = [
     "SYSTEM",
     "TUESDAY",
     "TUESDAY_SLOT",
+    "BACKOFF",
     "World",
     "at",
     "build",
+    "dispatch_rounds",
     "snapshot",
 ]
 
@@ -202,3 +205,16 @@ def snapshot(
 ) -> tuple[list[Appointment], list[OutboxItem], tuple[AuditEntry, ...]]:
     """Everything *store* holds: appointments, outbox items (any state), audit entries."""
     return store.appointments(), store.outbox_items(), store.audit_entries()
+
+
+BACKOFF = RetrySchedule().cap
+"""No wait of the default retry schedule is longer: after it every failed item is due again."""
+
+
+def dispatch_rounds(world: World, rounds: int) -> list[DispatchReport]:
+    """Dispatch *rounds* times, moving the clock past any retry's back-off after each."""
+    reports: list[DispatchReport] = []
+    for _ in range(rounds):
+        reports.append(world.scheduler.dispatch())
+        world.clock.advance(BACKOFF)
+    return reports

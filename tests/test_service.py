@@ -31,7 +31,14 @@ from selfsched.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from selfsched.events import ChartNote, EmailKind, EmailMessage, OutboxItem, verify_chain
+from selfsched.events import (
+    ChartNote,
+    EmailKind,
+    EmailMessage,
+    OutboxItem,
+    redacted,
+    verify_chain,
+)
 from selfsched.model import (
     Appointment,
     AppointmentStatus,
@@ -56,6 +63,7 @@ from selfsched.slots import Reason, Slot
 from selfsched.testing import FixedClock, RecordingChart, RecordingMailer, SequentialIds
 from service_fixtures import (
     ADMIN,
+    BACKOFF,
     AS_ALICE,
     AS_BOB,
     AS_CAROL,
@@ -74,6 +82,7 @@ from service_fixtures import (
     World,
     at,
     build,
+    dispatch_rounds,
     snapshot,
 )
 
@@ -746,7 +755,10 @@ def test_cancellation_note_goes_to_the_chart_through_the_outbox() -> None:
         late=False,
     )
     assert [expected] == world.chart.notes
-    assert [(expected, NOW)] == [(i.payload, i.delivered_at) for i in world.store.outbox_items()]
+    # Delivered, the outbox keeps the note without its text (the reason lives in the chart only).
+    assert [(redacted(expected), NOW)] == [
+        (i.payload, i.delivered_at) for i in world.store.outbox_items()
+    ]
 
 
 def test_client_cancellation_emails_nobody() -> None:
@@ -1848,7 +1860,7 @@ def test_a_failed_delivery_is_retried_up_to_max_attempts_then_given_up() -> None
     world = approved_without_dispatch(max_attempts=3)
     world.mailer.fail_next = 10
 
-    reports = [world.scheduler.dispatch() for _ in range(4)]
+    reports = dispatch_rounds(world, 4)
 
     assert [
         DispatchReport(retrying=1),
@@ -1870,7 +1882,7 @@ def test_a_retried_delivery_goes_out_once() -> None:
     world = approved_without_dispatch()
     world.mailer.fail_next = 2
 
-    reports = [world.scheduler.dispatch() for _ in range(4)]
+    reports = dispatch_rounds(world, 4)
 
     assert [DispatchReport(retrying=1)] * 2 + [DispatchReport(delivered=1), DispatchReport()] == (
         reports
@@ -1883,7 +1895,7 @@ def test_an_uncertain_delivery_is_resent_once_with_the_same_message_id() -> None
     world = approved_without_dispatch()
     world.mailer.uncertain_next = 1
 
-    reports = [world.scheduler.dispatch() for _ in range(3)]
+    reports = dispatch_rounds(world, 3)
 
     assert [DispatchReport(retrying=1), DispatchReport(delivered=1), DispatchReport()] == reports
     first, second = world.mailer.sent
@@ -1895,7 +1907,7 @@ def test_an_uncertain_delivery_is_given_up_after_its_one_resend() -> None:
     world = approved_without_dispatch()
     world.mailer.uncertain_next = 5
 
-    reports = [world.scheduler.dispatch() for _ in range(3)]
+    reports = dispatch_rounds(world, 3)
 
     assert [DispatchReport(retrying=1), DispatchReport(failed=1), DispatchReport()] == reports
     assert 2 == len(world.mailer.sent)
@@ -1915,7 +1927,7 @@ def test_an_uncertain_then_failed_resend_is_given_up() -> None:
     calls: list[int] = []
     world.mailer.send = uncertain_then_fail  # type: ignore[method-assign]
 
-    reports = [world.scheduler.dispatch() for _ in range(3)]
+    reports = dispatch_rounds(world, 3)
 
     assert [DispatchReport(retrying=1), DispatchReport(failed=1), DispatchReport()] == reports
 
@@ -1926,6 +1938,7 @@ def test_a_delivery_failure_never_undoes_the_change() -> None:
     world = build()
     world.mailer.fail_next = 1
     first = world.scheduler.approve(SCHEDULER, request(world).id)
+    world.clock.advance(BACKOFF)  # the failed email is due again
 
     world.scheduler.reject(SCHEDULER, world.scheduler.book(AS_BOB, "c1", TUESDAY_SLOT).id)
 
@@ -1960,7 +1973,7 @@ def test_chart_notes_are_retried_too() -> None:
 
     world.chart.add_note = flaky  # type: ignore[method-assign]
 
-    reports = [world.scheduler.dispatch() for _ in range(3)]
+    reports = dispatch_rounds(world, 3)
 
     assert [DispatchReport(retrying=1), DispatchReport(delivered=1), DispatchReport()] == reports
     assert 1 == len(world.chart.notes)
@@ -2170,8 +2183,7 @@ def given_up(max_attempts: int = 1) -> World:
     """Alice's approval email given up on (a sure failure on each of *max_attempts* attempts)."""
     world = approved_without_dispatch(max_attempts=max_attempts)
     world.mailer.fail_next = max_attempts
-    for _ in range(max_attempts):
-        world.scheduler.dispatch()
+    dispatch_rounds(world, max_attempts)
     assert world.store.outbox_items()[0].failed
     return world
 
@@ -2258,15 +2270,15 @@ def test_retry_with_auto_dispatch_sends_at_once() -> None:
     """With auto-dispatch the retried item goes out before the call returns."""
     world = build()
     world.mailer.fail_next = 5
-    world.scheduler.approve(SCHEDULER, request(world).id)
-    for _ in range(4):
-        world.scheduler.dispatch()
+    world.scheduler.approve(SCHEDULER, request(world).id)  # the first attempt
+    world.clock.advance(BACKOFF)
+    dispatch_rounds(world, 4)
     (failed,) = world.scheduler.failed_deliveries(ADMIN)
 
     world.scheduler.retry_delivery(ADMIN, failed.id)
 
     assert [failed.payload] == world.mailer.sent
-    assert NOW == world.store.outbox_items()[0].delivered_at
+    assert world.clock.now() == world.store.outbox_items()[0].delivered_at
 
 
 def test_a_retried_uncertain_item_is_sent_at_most_once_more() -> None:
@@ -2274,13 +2286,12 @@ def test_a_retried_uncertain_item_is_sent_at_most_once_more() -> None:
     more send, and if that is uncertain too it is given up again."""
     world = approved_without_dispatch()
     world.mailer.uncertain_next = 3
-    world.scheduler.dispatch()
-    world.scheduler.dispatch()
+    dispatch_rounds(world, 2)
     (failed,) = world.scheduler.failed_deliveries(ADMIN)
     assert (2, True) == (failed.attempts, failed.uncertain)
 
     queued = world.scheduler.retry_delivery(ADMIN, failed.id)
-    reports = [world.scheduler.dispatch() for _ in range(2)]
+    reports = dispatch_rounds(world, 2)
 
     assert (0, True, False) == (queued.attempts, queued.uncertain, queued.failed)
     assert [DispatchReport(failed=1), DispatchReport()] == reports

@@ -62,14 +62,32 @@ def require_aware(name: str, value: object) -> datetime:
 
 
 def to_utc(name: str, value: object) -> datetime:
-    """Validate an aware datetime inside the dates selfsched computes with; return it in UTC."""
+    """Validate an aware datetime and return the same instant in UTC.
+
+    An instant that UTC cannot show (hours before the year 1 or after 9999) is
+    :class:`InvalidRange`. Values given to selfsched are held to :data:`FIRST_DAY` and
+    :data:`LAST_DAY` by :func:`in_span`; this function also serves computed bounds around them.
+    """
     aware = require_aware(name, value)
-    if not FIRST_DAY <= aware.date() <= LAST_DAY:
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
         raise InvalidRange(
             f"{name}={aware.isoformat()} is outside the dates selfsched computes with; keep "
-            f"instants between {FIRST_DAY} and {LAST_DAY}."
+            f"instants between {FIRST_DAY} and {LAST_DAY} (UTC)."
+        ) from None
+
+
+def in_span(name: str, value: object) -> datetime:
+    """:func:`to_utc` for an instant given to selfsched: its UTC date must lie between
+    :data:`FIRST_DAY` and :data:`LAST_DAY`, so a day either side of it exists in every zone."""
+    utc = to_utc(name, value)
+    if not FIRST_DAY <= utc.date() <= LAST_DAY:
+        raise InvalidRange(
+            f"{name}={utc.isoformat()} is outside the dates selfsched computes with; keep "
+            f"instants between {FIRST_DAY} and {LAST_DAY} (UTC)."
         )
-    return aware.astimezone(UTC)
+    return utc
 
 
 def optional_utc(name: str, value: object) -> datetime | None:

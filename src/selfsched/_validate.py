@@ -13,23 +13,26 @@ boolean is, nor a ``datetime`` where a ``date`` is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 
 from selfsched import _time
-from selfsched.errors import InvalidRange, WrongType
+from selfsched.errors import InvalidInput, InvalidRange, WrongType
 
 __all__ = [
+    "conforms",
     "day",
     "field",
     "flag",
     "identifier",
     "instance",
     "instant",
+    "is_identifier",
     "length",
+    "tuple_of",
     "optional",
     "optional_text",
     "text",
@@ -49,12 +52,23 @@ def text(name: str, value: object, *, show: bool = True) -> str:
     return value
 
 
+MAX_ID_LENGTH = 255
+"""The longest id selfsched accepts, in characters."""
+
+
+def is_identifier(value: object) -> TypeGuard[str]:
+    """Whether *value* is a usable id: a string, not blank, at most :data:`MAX_ID_LENGTH` long."""
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_ID_LENGTH
+
+
 def identifier(name: str, value: object) -> str:
-    """A non-blank string: an id of a clinician, client, appointment or outbox item."""
-    if not isinstance(value, str):
+    """A usable id of a clinician, client, appointment or outbox item (:func:`is_identifier`)."""
+    if not isinstance(value, str) or not value.strip():
         raise WrongType(name, "a non-empty string (an id)", value)
-    if not value.strip():
-        raise WrongType(name, "a non-empty string (an id)", value)
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInput(
+            f"{name} is {len(value)} characters long; an id has at most {MAX_ID_LENGTH}."
+        )
     return value
 
 
@@ -82,6 +96,22 @@ def instance(name: str, value: object, kind: type[_T], noun: str) -> _T:
     if not isinstance(value, kind):
         raise WrongType(name, noun, value)
     return value
+
+
+def conforms(name: str, value: object, protocol: type, noun: str) -> None:
+    """*value* has what *protocol* (a ``runtime_checkable`` Protocol) asks for."""
+    if not isinstance(value, protocol):
+        raise WrongType(name, noun, value)
+
+
+def tuple_of(name: str, value: object, kind: type[_T], noun: str) -> tuple[_T, ...]:
+    """An iterable (not a string) of *kind* values, as a tuple; items are named ``name[i]``."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise WrongType(name, f"an iterable of {noun}", value)
+    items = tuple(value)
+    for index, item in enumerate(items):
+        instance(f"{name}[{index}]", item, kind, noun)
+    return items
 
 
 def length(name: str, value: object) -> timedelta:
@@ -114,7 +144,7 @@ def window(first_day: object, last_day: object) -> tuple[date, date]:
 
 def instant(name: str, value: object) -> datetime:
     """An aware datetime inside the dates selfsched computes with, as the same instant in UTC."""
-    return _time.to_utc(name, value)
+    return _time.in_span(name, value)
 
 
 def optional(check: Check) -> Check:

@@ -19,7 +19,8 @@ from datetime import datetime
 
 import attrs
 
-from selfsched.errors import TamperDetected
+from selfsched import _time, _validate
+from selfsched.errors import TamperDetected, WrongType
 
 __all__ = [
     "GENESIS",
@@ -30,11 +31,38 @@ __all__ = [
     "OutboxItem",
     "chain",
     "changes_of",
+    "redacted",
     "verify_chain",
 ]
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first audit entry."""
+
+_TEXT = _validate.field(_validate.text)
+_PRIVATE = _validate.field(lambda name, value: _validate.text(name, value, show=False))
+_OPTIONAL_TEXT = _validate.field(_validate.optional(_validate.text))
+_FLAG = _validate.field(_validate.flag)
+_COUNT = _validate.field(_validate.whole)
+
+
+_AT = _validate.field(_time.require_aware)
+"""An aware datetime, kept as given (an audit entry's time is hashed as written)."""
+_OPTIONAL_AT = _validate.field(_validate.optional(_time.require_aware))
+
+
+def _payload(name: str, value: object) -> object:
+    if not isinstance(value, EmailMessage | ChartNote):
+        raise WrongType(name, "an EmailMessage or a ChartNote", value)
+    return value
+
+
+def _changes(name: str, value: object) -> object:
+    pairs = value if isinstance(value, tuple) else None
+    if pairs is None or not all(
+        isinstance(p, tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
+    ):
+        raise WrongType(name, "a tuple of (name, value) string pairs", value)
+    return value
 
 
 class EmailKind(enum.StrEnum):
@@ -55,13 +83,17 @@ class EmailMessage:
     after an uncertain delivery carries the same Message-ID.
     """
 
-    message_id: str
-    kind: EmailKind
-    appointment_id: str
-    to: str
-    subject: str
-    text: str
-    html: str
+    message_id: str = attrs.field(validator=_TEXT)
+    kind: EmailKind = attrs.field(
+        validator=_validate.field(
+            lambda name, value: _validate.instance(name, value, EmailKind, "an EmailKind")
+        )
+    )
+    appointment_id: str = attrs.field(validator=_TEXT)
+    to: str = attrs.field(validator=_PRIVATE)
+    subject: str = attrs.field(validator=_TEXT)
+    text: str = attrs.field(validator=_PRIVATE)
+    html: str = attrs.field(validator=_PRIVATE)
 
 
 @attrs.frozen(kw_only=True)
@@ -69,13 +101,13 @@ class ChartNote:
     """A note for the client's chart ("Notes and Documents"), e.g. an Appointment Cancellation
     Note. This is the only place a cancellation reason is kept."""
 
-    note_id: str
-    client_id: str
-    appointment_id: str
-    title: str
-    text: str
-    created_at: datetime
-    late: bool = False
+    note_id: str = attrs.field(validator=_TEXT)
+    client_id: str = attrs.field(validator=_TEXT)
+    appointment_id: str = attrs.field(validator=_TEXT)
+    title: str = attrs.field(validator=_TEXT)
+    text: str = attrs.field(validator=_PRIVATE)
+    created_at: datetime = attrs.field(validator=_AT)
+    late: bool = attrs.field(default=False, validator=_FLAG)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,45 +115,54 @@ class OutboxItem:
     """An email or chart note waiting to be delivered, stored with the change that caused it.
 
     ``uncertain`` is set after a delivery attempt whose outcome could not be known; such an item
-    is sent at most once more.
+    is sent at most once more. Once delivered (or purged) the item keeps only what the audit
+    needs: see :func:`redacted`.
     """
 
-    id: str
-    payload: EmailMessage | ChartNote
-    created_at: datetime
-    attempts: int = 0
-    uncertain: bool = False
-    delivered_at: datetime | None = None
-    failed: bool = False
+    id: str = attrs.field(validator=_TEXT)
+    payload: EmailMessage | ChartNote = attrs.field(validator=_validate.field(_payload))
+    created_at: datetime = attrs.field(validator=_AT)
+    attempts: int = attrs.field(default=0, validator=_COUNT)
+    uncertain: bool = attrs.field(default=False, validator=_FLAG)
+    delivered_at: datetime | None = attrs.field(default=None, validator=_OPTIONAL_AT)
+    failed: bool = attrs.field(default=False, validator=_FLAG)
     """Given up on: an uncertain resend also failed, or attempts ran out."""
-    last_error: str | None = None
-    claimed_until: datetime | None = None
+    last_error: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    claimed_until: datetime | None = attrs.field(default=None, validator=_OPTIONAL_AT)
     """Set while a dispatch is delivering the item: no other dispatch, in this process or
     another, takes it before this instant. A claim left by a dispatch that died lapses then, and
     the item is delivered again."""
+    not_before: datetime | None = attrs.field(default=None, validator=_OPTIONAL_AT)
+    """No dispatch delivers the item before this instant: the back-off after a failed attempt
+    (see :class:`selfsched.outbox.RetrySchedule`). ``None``: as soon as possible."""
+    purged_at: datetime | None = attrs.field(default=None, validator=_OPTIONAL_AT)
+    """When staff purged the item after it was given up on: its payload is redacted and it is
+    no longer listed among the failed deliveries, nor can it be retried."""
 
 
 @attrs.frozen(kw_only=True)
 class AuditEntry:
     """One line of the append-only, hash-chained audit record."""
 
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    outcome: str
+    seq: int = attrs.field(validator=_COUNT)
+    at: datetime = attrs.field(validator=_AT)
+    actor: str = attrs.field(validator=_TEXT)
+    action: str = attrs.field(validator=_TEXT)
+    outcome: str = attrs.field(validator=_TEXT)
     """``"ok"``, ``"refused"`` or ``"viewed"``."""
-    appointment_id: str | None = None
-    error: str | None = None
+    appointment_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    error: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     """The error class of a refusal, e.g. ``"PermissionDenied"``."""
-    before: str | None = None
+    before: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     """Status before the change (``None`` for a new appointment)."""
-    after: str | None = None
+    after: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     """Status after the change."""
-    changes: tuple[tuple[str, str], ...] = ()
+    changes: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), validator=_validate.field(_changes)
+    )
     """Non-clinical fields set by the change, as ``(name, value)`` pairs."""
-    prev_hash: str = GENESIS
-    hash: str = ""
+    prev_hash: str = attrs.field(default=GENESIS, validator=_TEXT)
+    hash: str = attrs.field(default="", validator=_TEXT)
 
     def content(self) -> dict[str, object]:
         """The hashed content: every field but ``hash``."""
@@ -161,6 +202,8 @@ def verify_chain(entries: Iterable[AuditEntry], *, head: str | None = None) -> N
     database) and pass it as *head*: a record that does not end with it is reported at the index
     where the missing entry should be.
     """
+    entries = _validate.tuple_of("entries", entries, AuditEntry, "an AuditEntry")
+    _validate.optional_text("head", head)
     prev_hash = GENESIS
     expected_seq = 1
     index = -1
@@ -173,6 +216,21 @@ def verify_chain(entries: Iterable[AuditEntry], *, head: str | None = None) -> N
         expected_seq += 1
     if head is not None and head != prev_hash:
         raise TamperDetected(index + 1)
+
+
+REDACTED = ""
+"""What a redacted payload field holds."""
+
+
+def redacted(payload: EmailMessage | ChartNote) -> EmailMessage | ChartNote:
+    """*payload* with only what the audit needs: ids, kind, title, times and the Message-ID.
+
+    An email loses its address, subject and both bodies; a chart note its text (which holds the
+    client's cancellation reason). The outbox keeps a delivered item, or a purged one, this way.
+    """
+    if isinstance(payload, EmailMessage):
+        return attrs.evolve(payload, to=REDACTED, subject=REDACTED, text=REDACTED, html=REDACTED)
+    return attrs.evolve(payload, text=REDACTED)
 
 
 def changes_of(fields: Mapping[str, object]) -> tuple[tuple[str, str], ...]:

@@ -127,7 +127,7 @@ class UnitOfWork(Protocol):
         ...
 
     def failed_outbox(self) -> list[OutboxItem]:
-        """Items given up on (``failed``), oldest first."""
+        """Items given up on (``failed``) and not purged (``purged_at`` unset), oldest first."""
         ...
 
     def update_outbox(self, item: OutboxItem) -> None:

@@ -5,23 +5,31 @@ it needs, re-check the slot with the slot calculator, apply a transition from
 :mod:`selfsched.requests`, and write the appointment, its outbox items (emails, chart notes) and
 its audit entry in that same unit. A refusal writes nothing but its own audit entry.
 
+Every public method checks its arguments first: a value of the wrong type or out of range raises
+an :class:`~selfsched.errors.InvalidInput` subclass naming the argument, and is audited as a
+refusal like any other.
+
 After a change the outbox is delivered (``auto_dispatch``); a delivery failure never undoes the
-change: the item stays in the outbox for :meth:`Scheduler.dispatch` to retry.
+change, nor is it raised to the caller of the change: the item stays in the outbox for
+:meth:`Scheduler.dispatch` to retry, and the trouble is logged on the ``selfsched`` logger.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Final, TypeVar
 
 import attrs
 
-from selfsched import _time, emails, outbox, requests, settings
+from selfsched import _time, _validate, emails, outbox, requests, settings
 from selfsched.errors import (
     Conflict,
     IdempotencyMismatch,
+    InvalidPolicy,
     InvalidRange,
     NotFound,
     PermissionDenied,
@@ -29,6 +37,7 @@ from selfsched.errors import (
     SelfSchedulingDisabled,
     SlotUnavailable,
     TransitionNotAllowed,
+    WrongType,
 )
 from selfsched.events import (
     AuditEntry,
@@ -37,6 +46,7 @@ from selfsched.events import (
     OutboxItem,
     chain,
     changes_of,
+    redacted,
 )
 from selfsched.model import (
     Appointment,
@@ -48,7 +58,7 @@ from selfsched.model import (
     Practice,
     SchedulingMode,
 )
-from selfsched.outbox import DispatchReport
+from selfsched.outbox import DispatchReport, RetrySchedule
 from selfsched.permissions import (
     Actor,
     ClientActor,
@@ -59,6 +69,7 @@ from selfsched.permissions import (
     can_decide,
     can_edit,
     can_see_staff_views,
+    check_actor,
     set_approval_permission,
 )
 from selfsched.ports import (
@@ -84,6 +95,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_log = logging.getLogger("selfsched")
+_log.addHandler(logging.NullHandler())  # a library logs; the application decides where to
 
 
 class _Unchanged(enum.Enum):
@@ -119,6 +133,7 @@ _DISPLAY = {
 
 def display_state(appointment: Appointment) -> Display:
     """The schedule display of an appointment (pending requests are grey placeholders)."""
+    _validate.instance("appointment", appointment, Appointment, "an Appointment")
     return _DISPLAY[appointment.status]
 
 
@@ -137,6 +152,9 @@ class Affected:
     appointment: Appointment
     reasons: frozenset[Reason]
 
+
+MAX_STAFF_MINUTES = 24 * 60
+"""The longest appointment staff may book for a client with :meth:`Scheduler.book_for_client`."""
 
 _LOOKAROUND = timedelta(days=2)
 """Appointments loaded around a slot: enough for buffers and the local day's daily maximum."""
@@ -173,9 +191,21 @@ class Scheduler:
         auto_dispatch: bool = True,
         max_attempts: int = 5,
         dispatch_lease: timedelta = timedelta(minutes=5),
+        retry: RetrySchedule | None = None,
     ) -> None:
-        if dispatch_lease <= timedelta(0):
+        _check_ports(store=store, directory=directory, clock=clock, ids=ids, mailer=mailer)
+        if chart is not None:
+            _validate.conforms("chart", chart, Chart, "a Chart (with add_note) or None")
+        _validate.instance("practice", practice, Practice, "a Practice")
+        _validate.flag("send_confirmations", send_confirmations)
+        _validate.flag("auto_dispatch", auto_dispatch)
+        emails.check_header("email_domain", _validate.identifier("email_domain", email_domain))
+        if _validate.whole("max_attempts", max_attempts) < 1:
+            raise InvalidPolicy(f"max_attempts must be 1 or more, got {max_attempts!r}.")
+        if _validate.length("dispatch_lease", dispatch_lease) <= timedelta(0):
             raise InvalidRange(f"dispatch_lease must be positive, got {dispatch_lease!r}.")
+        retry = retry if retry is not None else RetrySchedule()
+        _validate.instance("retry", retry, RetrySchedule, "a RetrySchedule")
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -188,20 +218,25 @@ class Scheduler:
         self.auto_dispatch = auto_dispatch
         self.max_attempts = max_attempts
         self.dispatch_lease = dispatch_lease
+        self.retry = retry
         self._dispatcher = outbox.Dispatcher(
-            store=store, now=self._now, lease=dispatch_lease, max_attempts=max_attempts
+            store=store,
+            now=self._now,
+            lease=dispatch_lease,
+            max_attempts=max_attempts,
+            schedule=retry,
         )
 
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
-        return _time.to_utc("clock.now()", self.clock.now())
+        return _time.in_span("clock.now()", self.clock.now())
 
     def _audit(
         self,
         uow: UnitOfWork,
         *,
-        actor: Actor | None,
+        actor: object,
         action: str,
         outcome: str,
         at: datetime,
@@ -226,7 +261,7 @@ class Scheduler:
         uow.append_audit(chain(uow.last_audit(), draft))
 
     def _refused(
-        self, actor: Actor | None, action: str, appointment_id: str | None, exc: SelfschedError
+        self, actor: object, action: str, appointment_id: object, exc: SelfschedError
     ) -> None:
         at = self._now()
         with self.store.unit_of_work() as uow:
@@ -236,9 +271,19 @@ class Scheduler:
                 action=action,
                 outcome="refused",
                 at=at,
-                appointment_id=appointment_id,
+                # A malformed id (the wrong type, or absurdly long) is not worth recording.
+                appointment_id=appointment_id if _validate.is_identifier(appointment_id) else None,
                 error=type(exc).__name__,
             )
+
+    @contextmanager
+    def _recorded(self, actor: object, action: str, appointment_id: object) -> Iterator[None]:
+        """Audit a :class:`SelfschedError` raised inside as a refusal of *action*; re-raise it."""
+        try:
+            yield
+        except SelfschedError as exc:
+            self._refused(actor, action, appointment_id, exc)
+            raise
 
     def _change(
         self,
@@ -246,9 +291,17 @@ class Scheduler:
         action: str,
         appointment_id: str | None,
         body: Callable[[UnitOfWork, datetime], _Outcome | Appointment],
+        *,
+        checks: Callable[[], object] | None = None,
     ) -> Appointment:
-        """Run *body* in one unit of work and audit it; audit a refusal in a unit of its own."""
-        try:
+        """Check the arguments, run *body* in one unit of work and audit it (or the refusal).
+
+        Once the unit has committed, the call returns its result: delivering the outbox
+        afterwards may fail (:meth:`_after_commit`) but never turns a stored change into an error.
+        """
+        with self._recorded(actor, action, appointment_id):
+            if checks is not None:
+                checks()
             now = self._now()
             with self.store.unit_of_work() as uow:
                 outcome = body(uow, now)
@@ -265,22 +318,40 @@ class Scheduler:
                     after=outcome.result.status,
                     changes=outcome.changes,
                 )
-        except SelfschedError as exc:
-            self._refused(actor, action, appointment_id, exc)
-            raise
-        if self.auto_dispatch:
-            self.dispatch()
+        self._after_commit()
         return outcome.result
 
+    def _after_commit(self) -> None:
+        """Deliver what a committed change queued (``auto_dispatch``), never failing the change.
+
+        The store may be busy (another instance holds its lock) or a custom port may raise: the
+        items stay in the outbox for the next dispatch, and the trouble is logged.
+        """
+        if not self.auto_dispatch:
+            return
+        try:
+            self.dispatch()
+        except Exception:
+            _log.warning(
+                "selfsched: the change is stored, but delivering the outbox right after it "
+                "failed; the emails and notes wait for the next dispatch.",
+                exc_info=True,
+            )
+
     def _view(
-        self, actor: Actor | None, action: str, appointment_id: str | None, body: Callable[[], T]
+        self,
+        actor: Actor | None,
+        action: str,
+        appointment_id: str | None,
+        body: Callable[[], T],
+        *,
+        checks: Callable[[], object] | None = None,
     ) -> T:
         """A staff view: recorded when it succeeds and when it is refused."""
-        try:
+        with self._recorded(actor, action, appointment_id):
+            if checks is not None:
+                checks()
             result = body()
-        except SelfschedError as exc:
-            self._refused(actor, action, appointment_id, exc)
-            raise
         at = self._now()
         with self.store.unit_of_work() as uow:
             self._audit(
@@ -327,7 +398,8 @@ class Scheduler:
         return appointment
 
     @staticmethod
-    def _client_actor(actor: Actor | None) -> ClientActor:
+    def _client_actor(actor: object) -> ClientActor:
+        check_actor(actor)
         if not isinstance(actor, ClientActor):
             raise PermissionDenied("Only a signed-in client can do this in the client portal.")
         return actor
@@ -361,11 +433,8 @@ class Scheduler:
 
     def my_appointments(self, actor: Actor | None) -> list[ScheduleEntry]:
         """The client's own appointments with their display. Allowed in every mode."""
-        try:
+        with self._recorded(actor, "list_own", None):
             client = self._client_actor(actor)
-        except SelfschedError as exc:
-            self._refused(actor, "list_own", None, exc)
-            raise
         with self.store.unit_of_work() as uow:
             found = uow.for_client(client.client_id)
         return [ScheduleEntry(a, display_state(a)) for a in found]
@@ -374,17 +443,16 @@ class Scheduler:
         self, actor: Actor | None, clinician_id: str, *, first_day: date, last_day: date
     ) -> tuple[Slot, ...]:
         """Slots a client may pick with a clinician: Available or Unavailable, never why."""
-        try:
+        with self._recorded(actor, "view_slots", None):
             client = self._client_actor(actor)
+            _validate.identifier("clinician_id", clinician_id)
+            first_day, last_day = _validate.window(first_day, last_day)
             clinician = self._clinician(clinician_id)
             policy = self.practice.policy_for(clinician_id)
             if policy.mode is SchedulingMode.DISABLED:
                 raise SelfSchedulingDisabled(
                     "Online scheduling is turned off; please call the clinic to book."
                 )
-        except SelfschedError as exc:
-            self._refused(actor, "view_slots", None, exc)
-            raise
         now = self._now()
         z = clinician.tz
         lo = datetime.combine(first_day, datetime.min.time(), z) - _LOOKAROUND
@@ -417,9 +485,15 @@ class Scheduler:
         *idempotency_key*, a repeated call returns the first result and writes nothing.
         """
 
+        def checks() -> None:
+            self._client_actor(actor)
+            _validate.identifier("clinician_id", clinician_id)
+            _validate.instant("start", start)
+            _validate.optional(_validate.identifier)("idempotency_key", idempotency_key)
+
         def body(uow: UnitOfWork, now: datetime) -> _Outcome | Appointment:
             client = self._client_actor(actor)
-            when = _time.to_utc("start", start)
+            when = _validate.instant("start", start)
             if idempotency_key is not None:
                 fingerprint = f"{clinician_id}|{when.isoformat()}"
                 seen = uow.idempotent(client.client_id, idempotency_key)
@@ -465,9 +539,11 @@ class Scheduler:
                 self._email(uow, EmailKind.CONFIRMED, appointment, now)
             return _Outcome(appointment, None, {"clinician": clinician.id})
 
-        mode = self.practice.policy_for(clinician_id).mode
+        # The audit names the action the mode makes of it (a malformed id: the practice's mode).
+        known = _validate.is_identifier(clinician_id)
+        mode = (self.practice.policy_for(clinician_id) if known else self.practice.policy).mode
         label = Action.BOOK if mode is SchedulingMode.INSTANT else Action.REQUEST
-        return self._change(actor, label, None, body)
+        return self._change(actor, label, None, body, checks=checks)
 
     def cancel(self, actor: Actor | None, appointment_id: str, reason: str) -> Appointment:
         """A client cancels a future ``PENDING`` or ``BOOKED`` appointment with a reason.
@@ -475,6 +551,11 @@ class Scheduler:
         It becomes ``MISSED``; an *Appointment Cancellation Note* with the reason goes to the
         client's chart (the only place the reason is kept); no email goes to the clinician.
         """
+
+        def checks() -> None:
+            self._client_actor(actor)
+            _validate.identifier("appointment_id", appointment_id)
+            _validate.text("reason", reason, show=False)
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             client = self._client_actor(actor)
@@ -501,7 +582,7 @@ class Scheduler:
             )
             return _Outcome(changed, appointment.status, {"late": changed.late_cancellation})
 
-        return self._change(actor, Action.CANCEL_BY_CLIENT, appointment_id, body)
+        return self._change(actor, Action.CANCEL_BY_CLIENT, appointment_id, body, checks=checks)
 
     def _cancellation_note(self, appointment: Appointment, reason: str, now: datetime) -> ChartNote:
         clinician = self._clinician(appointment.clinician_id)
@@ -543,13 +624,18 @@ class Scheduler:
                 found = uow.for_clinician(clinician_id, lo, hi)
             return [ScheduleEntry(a, display_state(a)) for a in found]
 
-        return self._view(actor, "view_schedule", None, body)
+        def checks() -> None:
+            check_actor(actor)
+            _validate.identifier("clinician_id", clinician_id)
+            _validate.window(first_day, last_day)
+
+        return self._view(actor, "view_schedule", None, body, checks=checks)
 
     def _queue(self, actor: Actor | None) -> list[Appointment]:
-        match actor:
+        match check_actor(actor):
             case ClinicianActor(clinician_id=cid):
                 scope: Callable[[Appointment], bool] = lambda a: a.clinician_id == cid  # noqa: E731
-            case StaffActor() if actor.may_approve:
+            case StaffActor(may_approve=True):
                 scope = lambda a: True  # noqa: ARG005, E731
             case _:
                 raise PermissionDenied(
@@ -563,7 +649,13 @@ class Scheduler:
         return self._view(actor, "view_queue", None, lambda: self._queue(actor))
 
     def queue_count(self, actor: Actor | None) -> int:
-        """The red badge: how many requests wait for *actor* (0 for anyone who decides none)."""
+        """The red badge: how many requests wait for *actor* (0 for anyone who decides none).
+
+        Not recorded (it is polled, like a client's slot look-up), except when *actor* is not an
+        actor at all: that :class:`~selfsched.errors.WrongType` is audited as a refusal.
+        """
+        with self._recorded(actor, "queue_count", None):
+            check_actor(actor)
         try:
             return len(self._queue(actor))
         except PermissionDenied:
@@ -571,13 +663,16 @@ class Scheduler:
 
     def appointment_details(self, actor: Actor | None, appointment_id: str) -> Appointment:
         """One appointment. Staff and clinician views are recorded; clients see only their own."""
+
+        def checks() -> None:
+            check_actor(actor)
+            _validate.identifier("appointment_id", appointment_id)
+
         if isinstance(actor, ClientActor):
-            try:
+            with self._recorded(actor, "view_appointment", appointment_id):
+                checks()
                 with self.store.unit_of_work() as uow:
                     return self._owned(uow, actor, appointment_id)
-            except SelfschedError as exc:
-                self._refused(actor, "view_appointment", appointment_id, exc)
-                raise
 
         def body() -> Appointment:
             with self.store.unit_of_work() as uow:
@@ -589,7 +684,7 @@ class Scheduler:
                 raise PermissionDenied("Only the clinician or practice staff see this appointment.")
             return appointment
 
-        return self._view(actor, "view_appointment", appointment_id, body)
+        return self._view(actor, "view_appointment", appointment_id, body, checks=checks)
 
     def explain_slots(
         self,
@@ -622,7 +717,28 @@ class Scheduler:
                 client_appointments=own,
             )
 
-        return self._view(actor, "view_slots_explained", None, body)
+        def checks() -> None:
+            check_actor(actor)
+            _validate.identifier("clinician_id", clinician_id)
+            _validate.window(first_day, last_day)
+            _validate.optional(_validate.identifier)("client_id", client_id)
+
+        return self._view(actor, "view_slots_explained", None, body, checks=checks)
+
+    @staticmethod
+    def _checks_for_change(
+        actor: object, appointment_id: object, expected_version: object, **details: object
+    ) -> Callable[[], None]:
+        """The argument checks of a decision or an edit: *details* are optional texts."""
+
+        def checks() -> None:
+            check_actor(actor)
+            _validate.identifier("appointment_id", appointment_id)
+            _validate.optional(_validate.whole)("expected_version", expected_version)
+            for name, value in details.items():
+                _validate.optional_text(name, value)
+
+        return checks
 
     def _decider(self, actor: Actor | None, appointment: Appointment) -> None:
         if not can_decide(actor, appointment):
@@ -741,7 +857,15 @@ class Scheduler:
                 },
             )
 
-        return self._change(actor, Action.APPROVE, appointment_id, body)
+        checks = self._checks_for_change(
+            actor,
+            appointment_id,
+            expected_version,
+            location=location,
+            service_code=service_code,
+            code_modifier=code_modifier,
+        )
+        return self._change(actor, Action.APPROVE, appointment_id, body, checks=checks)
 
     def reject(
         self, actor: Actor | None, appointment_id: str, *, expected_version: int | None = None
@@ -766,7 +890,8 @@ class Scheduler:
             self._email(uow, EmailKind.REJECTED, changed, now)
             return _Outcome(changed, appointment.status)
 
-        return self._change(actor, Action.REJECT, appointment_id, body)
+        checks = self._checks_for_change(actor, appointment_id, expected_version)
+        return self._change(actor, Action.REJECT, appointment_id, body, checks=checks)
 
     def edit(
         self,
@@ -793,14 +918,28 @@ class Scheduler:
             }
             for name, value in fields.items():
                 if value is not None:
-                    emails.check_header(name.replace("_", " "), str(value))
+                    emails.check_header(name.replace("_", " "), value)
             changed = requests.apply(
                 appointment, Action.EDIT, at=now, by=actor_label(actor), **fields
             )
             uow.replace(changed)
             return _Outcome(changed, appointment.status, dict(fields))
 
-        return self._change(actor, Action.EDIT, appointment_id, body)
+        checks = self._checks_for_change(
+            actor,
+            appointment_id,
+            expected_version,
+            **{
+                name: value
+                for name, value in (
+                    ("location", location),
+                    ("service_code", service_code),
+                    ("code_modifier", code_modifier),
+                )
+                if value is not UNCHANGED
+            },
+        )
+        return self._change(actor, Action.EDIT, appointment_id, body, checks=checks)
 
     def cancel_by_practice(
         self, actor: Actor | None, appointment_id: str, *, expected_version: int | None = None
@@ -815,7 +954,8 @@ class Scheduler:
             uow.replace(changed)
             return _Outcome(changed, appointment.status)
 
-        return self._change(actor, Action.CANCEL_BY_PRACTICE, appointment_id, body)
+        checks = self._checks_for_change(actor, appointment_id, expected_version)
+        return self._change(actor, Action.CANCEL_BY_PRACTICE, appointment_id, body, checks=checks)
 
     def book_for_client(
         self,
@@ -834,7 +974,27 @@ class Scheduler:
         Client-facing limits (work hours, grid, calendar events, notice, horizon, buffers, daily
         maximum, client cap, the mode) do not apply. Double booking still does: the time must
         not overlap a slot-holding appointment of the clinician or an open one of the client.
+        *client_id* must be a client the directory knows (:class:`~selfsched.errors.NotFound`
+        otherwise); *minutes* lies between 1 and :data:`MAX_STAFF_MINUTES`.
         """
+
+        def checks() -> None:
+            check_actor(actor)
+            _validate.identifier("client_id", client_id)
+            _validate.identifier("clinician_id", clinician_id)
+            _validate.instant("start", start)
+            if minutes is not None and not 0 < _validate.whole("minutes", minutes) <= (
+                MAX_STAFF_MINUTES
+            ):
+                raise InvalidRange(
+                    f"minutes must be between 1 and {MAX_STAFF_MINUTES}, got {minutes!r}."
+                )
+            for name, value in (
+                ("location", location),
+                ("service_code", service_code),
+                ("code_modifier", code_modifier),
+            ):
+                _validate.optional_text(name, value)
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             if not (
@@ -845,11 +1005,15 @@ class Scheduler:
                     "Only the clinician, or staff who may approve requests, can book for a client."
                 )
             clinician = self._clinician(clinician_id)
-            when = _time.to_utc("start", start)
+            if self.directory.client(client_id) is None:
+                raise NotFound(client_id, "client")
+            when = _validate.instant("start", start)
             length = timedelta(minutes=minutes) if minutes is not None else clinician.service_length
-            if length <= timedelta(0):
-                raise InvalidRange(f"minutes must be positive, got {minutes!r}.")
-            for name, value in (("location", location), ("service code", service_code)):
+            for name, value in (
+                ("location", location),
+                ("service code", service_code),
+                ("code modifier", code_modifier),
+            ):
                 if value is not None:
                     emails.check_header(name, value)
             weekday = when.astimezone(clinician.tz).weekday()
@@ -872,7 +1036,7 @@ class Scheduler:
             uow.add(appointment)
             return _Outcome(appointment, None, {"clinician": clinician_id, "client": client_id})
 
-        return self._change(actor, Action.STAFF_BOOK, None, body)
+        return self._change(actor, Action.STAFF_BOOK, None, body, checks=checks)
 
     def set_approval_permission(
         self, actor: Actor | None, member: StaffActor, *, enabled: bool
@@ -881,11 +1045,8 @@ class Scheduler:
 
         Returns the updated member for the caller's identity system to store.
         """
-        try:
+        with self._recorded(actor, "set_approval_permission", None):
             changed = set_approval_permission(actor, member, enabled=enabled)
-        except SelfschedError as exc:
-            self._refused(actor, "set_approval_permission", None, exc)
-            raise
         at = self._now()
         with self.store.unit_of_work() as uow:
             self._audit(
@@ -907,11 +1068,10 @@ class Scheduler:
         address is malformed) is audited as refused and left for a later sweep; the rest still
         expire.
         """
-        actor = actor if actor is not None else SystemActor()
-        if not isinstance(actor, SystemActor):
-            exc = PermissionDenied("Only the system expires requests.")
-            self._refused(actor, Action.EXPIRE, None, exc)
-            raise exc
+        with self._recorded(actor, Action.EXPIRE, None):
+            actor = check_actor(actor) or SystemActor()
+            if not isinstance(actor, SystemActor):
+                raise PermissionDenied("Only the system expires requests.")
         now = self._now()
         with self.store.unit_of_work() as uow:
             due = [a.id for a in uow.pending() if self._is_due(a, now)]
@@ -969,48 +1129,90 @@ class Scheduler:
         """
 
         def body() -> list[OutboxItem]:
-            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
-                raise PermissionDenied("Only practice staff can see failed deliveries.")
+            self._practice_staff(actor, "see failed deliveries")
             with self.store.unit_of_work() as uow:
                 return [_withhold_note_text(item) for item in uow.failed_outbox()]
 
         return self._view(actor, "view_failed_deliveries", None, body)
+
+    @staticmethod
+    def _practice_staff(actor: object, what: str) -> None:
+        """Refuse anyone but practice staff (any role; not a clinician acting on their own)."""
+        check_actor(actor)
+        if not isinstance(actor, StaffActor):
+            raise PermissionDenied(f"Only practice staff can {what}.")
+
+    def _failed_item(
+        self,
+        actor: object,
+        action: str,
+        item_id: object,
+        what: str,
+        change: Callable[[OutboxItem, datetime], OutboxItem],
+    ) -> OutboxItem:
+        """Apply *change* to the given-up item *item_id* in one audited unit of work."""
+        with self._recorded(actor, action, None):
+            self._practice_staff(actor, what)
+            _validate.identifier("item_id", item_id)
+            now = self._now()
+            with self.store.unit_of_work() as uow:
+                item = next((i for i in uow.failed_outbox() if i.id == item_id), None)
+                if item is None:
+                    raise NotFound(item_id, "failed delivery")
+                changed = change(item, now)
+                uow.update_outbox(changed)
+                self._audit(
+                    uow,
+                    actor=actor,
+                    action=action,
+                    outcome="ok",
+                    at=now,
+                    appointment_id=item.payload.appointment_id,
+                    changes={"outbox_item": item.id},
+                )
+        return changed
 
     def retry_delivery(self, actor: Actor | None, item_id: str) -> OutboxItem:
         """Put an item given up on back in the outbox (practice staff, any role; audited).
 
         Its attempts start again from zero and ``failed`` is cleared; ``uncertain`` is kept, so an
         item whose delivery was uncertain is sent at most once more. Raises
-        :class:`~selfsched.errors.NotFound` unless *item_id* names a failed item. Returns the
-        item as queued; with ``auto_dispatch`` it is delivered at once.
+        :class:`~selfsched.errors.NotFound` unless *item_id* names a failed item (not purged).
+        Returns the item as queued; with ``auto_dispatch`` it is delivered at once.
         """
-        try:
-            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
-                raise PermissionDenied("Only practice staff can retry failed deliveries.")
-            now = self._now()
-            with self.store.unit_of_work() as uow:
-                item = next((i for i in uow.failed_outbox() if i.id == item_id), None)
-                if item is None:
-                    raise NotFound(item_id, "failed delivery")
-                queued = attrs.evolve(
-                    item, attempts=0, failed=False, delivered_at=None, claimed_until=None
-                )
-                uow.update_outbox(queued)
-                self._audit(
-                    uow,
-                    actor=actor,
-                    action="retry_delivery",
-                    outcome="ok",
-                    at=now,
-                    appointment_id=item.payload.appointment_id,
-                    changes={"outbox_item": item.id},
-                )
-        except SelfschedError as exc:
-            self._refused(actor, "retry_delivery", None, exc)
-            raise
-        if self.auto_dispatch:
-            self.dispatch()
+        queued = self._failed_item(
+            actor,
+            "retry_delivery",
+            item_id,
+            "retry failed deliveries",
+            lambda item, _: attrs.evolve(
+                item,
+                attempts=0,
+                failed=False,
+                delivered_at=None,
+                claimed_until=None,
+                not_before=None,
+            ),
+        )
+        self._after_commit()
         return queued
+
+    def purge_failed_delivery(self, actor: Actor | None, item_id: str) -> OutboxItem:
+        """Drop the content of an item given up on (practice staff, any role; audited).
+
+        The item keeps what the audit needs (ids, kind, times, the Message-ID) and loses the
+        rest: the client's address and the email's text, or the chart note's text with the
+        cancellation reason. It leaves :meth:`failed_deliveries` and cannot be retried. Raises
+        :class:`~selfsched.errors.NotFound` unless *item_id* names a failed item. Returns the
+        purged item.
+        """
+        return self._failed_item(
+            actor,
+            "purge_delivery",
+            item_id,
+            "purge failed deliveries",
+            lambda item, now: attrs.evolve(item, payload=redacted(item.payload), purged_at=now),
+        )
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -1027,12 +1229,19 @@ class Scheduler:
         clinician profiles (work hours, service length). Writes nothing. Appointments booked by
         staff are not subject to client rules and are not listed.
         """
-        new_practice = practice if practice is not None else self.practice
-        replaced = {c.id: c for c in clinicians}
+        replaced: dict[str, Clinician] = {}
+        new_practice = self.practice
+
+        def checks() -> None:
+            nonlocal new_practice
+            check_actor(actor)
+            if practice is not None:
+                new_practice = _validate.instance("practice", practice, Practice, "a Practice")
+            for clinician in _validate.tuple_of("clinicians", clinicians, Clinician, "a Clinician"):
+                replaced[clinician.id] = clinician
 
         def body() -> list[Affected]:
-            if not can_see_staff_views(actor) or isinstance(actor, ClinicianActor):
-                raise PermissionDenied("Only practice staff can preview settings changes.")
+            self._practice_staff(actor, "preview settings changes")
             now = self._now()
             affected: list[Affected] = []
             with self.store.unit_of_work() as uow:
@@ -1044,7 +1253,7 @@ class Scheduler:
             return affected
 
         # It shows staff the clients' appointments, so it is recorded like other staff views.
-        return self._view(actor, "dry_run", None, body)
+        return self._view(actor, "dry_run", None, body, checks=checks)
 
     def _recheck(
         self,
@@ -1069,6 +1278,24 @@ class Scheduler:
             now=now,
             client_appointments=uow.for_client(appointment.client_id),
         )
+
+
+def _check_ports(
+    *, store: object, directory: object, clock: object, ids: object, mailer: object
+) -> None:
+    """The Scheduler's ports have the methods it calls (a clear error now, not a crash later)."""
+    if not callable(getattr(store, "unit_of_work", None)):
+        raise WrongType("store", "an AppointmentStore (with unit_of_work())", store)
+    if isinstance(clock, type | date):  # ``datetime`` itself has a ``now``: not a Clock
+        raise WrongType("clock", "a Clock (with now())", clock)
+    for name, value, port, noun in (
+        ("directory", directory, Directory, "a Directory (clinician, client, events)"),
+        ("clock", clock, Clock, "a Clock (with now())"),
+        ("ids", ids, IdGenerator, "an IdGenerator (with new_id(kind))"),
+    ):
+        _validate.conforms(name, value, port, noun)
+    if mailer is not None:
+        _validate.conforms("mailer", mailer, Mailer, "a Mailer (with send(message)) or None")
 
 
 WITHHELD = "(withheld: the note is in the outbox and reaches the chart when retried)"

@@ -28,7 +28,7 @@ class FixedClock:
     """A clock that says what it is told. ``advance`` moves it; it never moves on its own."""
 
     def __init__(self, now: datetime) -> None:
-        self._now = _time.to_utc("now", now)
+        self._now = _time.in_span("now", now)
 
     def now(self) -> datetime:
         """The current fixed instant (UTC)."""
@@ -36,7 +36,7 @@ class FixedClock:
 
     def set(self, now: datetime) -> None:
         """Jump to *now* (aware)."""
-        self._now = _time.to_utc("now", now)
+        self._now = _time.in_span("now", now)
 
     def advance(self, delta: timedelta) -> None:
         """Move forward (or back, with a negative delta) in elapsed time."""

@@ -150,6 +150,7 @@ def make_world(
     delay: float = 0.0,
     mailer: Mailer | None = None,
     send_confirmations: bool = False,
+    max_attempts: int = 5,
 ) -> World:
     """A scheduler for a practice in *mode*, dispatching only when told to."""
     clock = FixedClock(NOW)
@@ -165,6 +166,7 @@ def make_world(
         send_confirmations=send_confirmations,
         email_domain="clinic.example.test",
         auto_dispatch=False,
+        max_attempts=max_attempts,
     )
     return World(scheduler, clock, found)
 

@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from selfsched import ClientActor, ClinicianActor
+from selfsched import ClientActor, ClinicianActor, DispatchReport
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.adapters.smtp import SmtpMailer
 from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader, InvalidInput
@@ -266,13 +266,22 @@ def approved_email_waiting(smtp: SmtpMailer) -> World:
     return world
 
 
+def dispatch_after_backoff(world: World, rounds: int) -> list[DispatchReport]:
+    """Dispatch *rounds* times, the clock moved past any retry's back-off after each."""
+    reports = []
+    for _ in range(rounds):
+        reports.append(world.scheduler.dispatch())
+        world.clock.advance(world.scheduler.retry.cap)
+    return reports
+
+
 def test_an_uncertain_email_is_sent_again_once_with_the_same_message_id(
     port: int, handler: Handler
 ) -> None:
     """Through dispatch: uncertain, resent once with the same Message-ID, then never again."""
     handler.data_reply = "hang"
     world = approved_email_waiting(mailer(port))
-    reports = [world.scheduler.dispatch() for _ in range(3)]
+    reports = dispatch_after_backoff(world, 3)
     assert [(0, 1, 0), (0, 0, 1), (0, 0, 0)] == [
         (r.delivered, r.retrying, r.failed) for r in reports
     ]
@@ -286,7 +295,7 @@ def test_an_uncertain_email_whose_resend_succeeds_is_delivered(port: int, handle
     """Through dispatch: uncertain first, the one resend is accepted; two copies, one id."""
     handler.data_reply = "hang-once"
     world = approved_email_waiting(mailer(port))
-    first, second, third = (world.scheduler.dispatch() for _ in range(3))
+    first, second, third = dispatch_after_backoff(world, 3)
     assert (0, 1, 0) == (first.delivered, first.retrying, first.failed)
     assert (1, 0, 0) == (second.delivered, second.retrying, second.failed)
     assert (0, 0, 0) == (third.delivered, third.retrying, third.failed)

@@ -4,8 +4,8 @@
   (``2026-03-09T14:00:00.000000+00:00``), which sorts the same way as the instants do.
 - An outbox payload is a JSON object discriminated by ``"type"``: ``"email"`` for an
   :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
-  :class:`~selfsched.events.ChartNote`. An outbox row also keeps the item's delivery state,
-  its claim (``claimed_until``) included.
+  :class:`~selfsched.events.ChartNote`. An outbox row also keeps the item's delivery state:
+  its claim (``claimed_until``), its back-off (``not_before``) and when it was purged.
 - An audit entry's ``at`` is stored as the exact ISO text its hash was computed over, so reading
   an entry back reproduces its digest (:func:`selfsched.events.verify_chain`).
 """
@@ -203,6 +203,8 @@ OUTBOX_COLUMNS = (
     "failed",
     "last_error",
     "claimed_until",
+    "not_before",
+    "purged_at",
 )
 """The outbox columns, in the order of :func:`outbox_to_row`."""
 
@@ -228,6 +230,8 @@ def outbox_to_row(
         item.failed,
         item.last_error,
         maybe("claimed_until", item.claimed_until),
+        maybe("not_before", item.not_before),
+        maybe("purged_at", item.purged_at),
     )
 
 
@@ -259,6 +263,8 @@ def outbox_from_row(
             failed=bool(row[7]),
             last_error=row[8],
             claimed_until=maybe(row[9]),
+            not_before=maybe(row[10]),
+            purged_at=maybe(row[11]),
         )
     except (SelfschedError, TypeError, ValueError) as exc:
         if isinstance(exc, StorageError):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import attrs
 
+from selfsched.adapters import _checks
 from selfsched.errors import Conflict, NotFound
 from selfsched.events import AuditEntry, OutboxItem
 from selfsched.model import Appointment, AppointmentStatus
@@ -39,9 +40,11 @@ class _Unit:
         self._t = tables
 
     def get(self, appointment_id: str) -> Appointment | None:
-        return self._t.appointments.get(appointment_id)
+        return self._t.appointments.get(_checks.identifier("appointment_id", appointment_id))
 
     def for_clinician(self, clinician_id: str, start: datetime, end: datetime) -> list[Appointment]:
+        _checks.identifier("clinician_id", clinician_id)
+        start, end = _checks.instant("start", start), _checks.instant("end", end)
         found = [
             a
             for a in self._t.appointments.values()
@@ -50,6 +53,7 @@ class _Unit:
         return sorted(found, key=lambda a: (a.start, a.id))
 
     def for_client(self, client_id: str) -> list[Appointment]:
+        _checks.identifier("client_id", client_id)
         found = [a for a in self._t.appointments.values() if a.client_id == client_id]
         return sorted(found, key=lambda a: (a.start, a.id))
 
@@ -58,16 +62,18 @@ class _Unit:
         return sorted(found, key=lambda a: (a.start, a.id))
 
     def open_after(self, instant: datetime) -> list[Appointment]:
+        instant = _checks.instant("instant", instant)
         found = [a for a in self._t.appointments.values() if a.is_open and a.start > instant]
         return sorted(found, key=lambda a: (a.start, a.id))
 
     def add(self, appointment: Appointment) -> None:
+        _checks.appointment(appointment)
         if appointment.id in self._t.appointments:
             raise Conflict(f"An appointment with id {appointment.id!r} already exists.")
         self._t.appointments[appointment.id] = appointment
 
     def replace(self, appointment: Appointment) -> None:
-        stored = self._t.appointments.get(appointment.id)
+        stored = self._t.appointments.get(_checks.appointment(appointment).id)
         if stored is None:
             raise NotFound(appointment.id)
         if stored.version != appointment.version - 1:
@@ -78,13 +84,18 @@ class _Unit:
         self._t.appointments[appointment.id] = appointment
 
     def idempotent(self, client_id: str, key: str) -> tuple[str, str] | None:
-        return self._t.keys.get((client_id, key))
+        _checks.identifier("client_id", client_id)
+        return self._t.keys.get((client_id, _checks.identifier("key", key)))
 
     def remember(self, client_id: str, key: str, fingerprint: str, appointment_id: str) -> None:
+        _checks.identifier("client_id", client_id)
+        _checks.identifier("key", key)
+        _checks.text("fingerprint", fingerprint)
+        _checks.identifier("appointment_id", appointment_id)
         self._t.keys[(client_id, key)] = (fingerprint, appointment_id)
 
     def add_outbox(self, item: OutboxItem) -> None:
-        if item.id in self._t.outbox:
+        if _checks.item(item).id in self._t.outbox:
             raise Conflict(f"An outbox item with id {item.id!r} already exists.")
         self._t.outbox[item.id] = item
 
@@ -93,18 +104,18 @@ class _Unit:
         return sorted(waiting, key=lambda i: (i.created_at, i.id))
 
     def failed_outbox(self) -> list[OutboxItem]:
-        failed = [i for i in self._t.outbox.values() if i.failed]
+        failed = [i for i in self._t.outbox.values() if i.failed and i.purged_at is None]
         return sorted(failed, key=lambda i: (i.created_at, i.id))
 
     def update_outbox(self, item: OutboxItem) -> None:
-        self._t.outbox[item.id] = item
+        self._t.outbox[_checks.item(item).id] = item
 
     def last_audit(self) -> AuditEntry | None:
         return self._t.audit[-1] if self._t.audit else None
 
     def append_audit(self, entry: AuditEntry) -> None:
         expected = len(self._t.audit) + 1
-        if entry.seq != expected:
+        if _checks.entry(entry).seq != expected:
             raise Conflict(
                 f"Audit entry {entry.seq} does not follow entry {expected - 1}; reload the last "
                 f"entry and chain to it."

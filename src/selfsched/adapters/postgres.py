@@ -53,16 +53,26 @@ except ImportError as exc:  # pragma: no cover  (tested in a subprocess without 
         "selfsched.adapters.postgres needs psycopg 3: pip install selfsched[postgres]"
     ) from exc
 
-from selfsched import _time
-from selfsched.adapters import _codec
-from selfsched.errors import Conflict, InvalidInput, NotFound, SlotUnavailable, StorageError
+from selfsched import _time, _validate
+from selfsched.adapters import _checks, _codec
+from selfsched.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    SlotUnavailable,
+    StorageError,
+    WrongType,
+)
 from selfsched.events import AuditEntry, OutboxItem
 from selfsched.model import Appointment
 
 __all__ = ["SCHEMA_VERSION", "ConnectionPool", "PostgresStore"]
 
-SCHEMA_VERSION = 1
-"""The version of the tables this module writes (kept in ``<schema>.schema_version``)."""
+SCHEMA_VERSION = 2
+"""The version of the tables this module writes (kept in ``<schema>.schema_version``).
+
+Version 2 added the outbox's ``not_before`` (retry back-off) and ``purged_at`` columns; a
+version 1 schema is upgraded in place on first use."""
 
 NO_DOUBLE_BOOKING = "appointments_no_double_booking"
 """The name of the exclusion constraint on booked appointments."""
@@ -131,8 +141,13 @@ _DDL = (
         delivered_at timestamptz,
         failed boolean NOT NULL,
         last_error text,
-        claimed_until timestamptz
+        claimed_until timestamptz,
+        not_before timestamptz,
+        purged_at timestamptz
     )""",
+    # Version 1 to 2: the columns a version 1 outbox lacks.
+    "ALTER TABLE {s}.outbox ADD COLUMN IF NOT EXISTS not_before timestamptz",
+    "ALTER TABLE {s}.outbox ADD COLUMN IF NOT EXISTS purged_at timestamptz",
     """CREATE INDEX IF NOT EXISTS outbox_waiting ON {s}.outbox (created_at, id)
         WHERE delivered_at IS NULL AND NOT failed""",
     """CREATE TABLE IF NOT EXISTS {s}.audit (
@@ -260,17 +275,23 @@ class _PostgresUnit:
         return [_codec.appointment_from_row(row, _utc) for row in self._rows(query, params)]
 
     def get(self, appointment_id: str) -> Appointment | None:
-        found = self._appointments("id = %s", (appointment_id,))
+        found = self._appointments(
+            "id = %s", (_checks.identifier("appointment_id", appointment_id),)
+        )
         return found[0] if found else None
 
     def for_clinician(self, clinician_id: str, start: datetime, end: datetime) -> list[Appointment]:
         return self._appointments(
             "clinician_id = %s AND start_at < %s AND %s < end_at",
-            (clinician_id, _instant("end", end), _instant("start", start)),
+            (
+                _checks.identifier("clinician_id", clinician_id),
+                _instant("end", end),
+                _instant("start", start),
+            ),
         )
 
     def for_client(self, client_id: str) -> list[Appointment]:
-        return self._appointments("client_id = %s", (client_id,))
+        return self._appointments("client_id = %s", (_checks.identifier("client_id", client_id),))
 
     def pending(self) -> list[Appointment]:
         return self._appointments("status = 'pending'", ())
@@ -281,7 +302,7 @@ class _PostgresUnit:
         )
 
     def add(self, appointment: Appointment) -> None:
-        values = _codec.appointment_to_row(appointment, _instant)
+        values = _codec.appointment_to_row(_checks.appointment(appointment), _instant)
         self._write(
             self._q(
                 "INSERT INTO {s}.appointments ({cols}) VALUES ({marks})",
@@ -294,7 +315,7 @@ class _PostgresUnit:
         )
 
     def replace(self, appointment: Appointment) -> None:
-        values = _codec.appointment_to_row(appointment, _instant)
+        values = _codec.appointment_to_row(_checks.appointment(appointment), _instant)
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(c)) for c in _codec.APPOINTMENT_COLUMNS[1:]
         )
@@ -324,7 +345,7 @@ class _PostgresUnit:
                 "SELECT fingerprint, appointment_id FROM {s}.idempotency_keys "
                 "WHERE client_id = %s AND key = %s"
             ),
-            (client_id, key),
+            (_checks.identifier("client_id", client_id), _checks.identifier("key", key)),
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
@@ -335,12 +356,17 @@ class _PostgresUnit:
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (client_id, key) DO UPDATE SET "
                 "fingerprint = excluded.fingerprint, appointment_id = excluded.appointment_id"
             ),
-            (client_id, key, fingerprint, appointment_id),
+            (
+                _checks.identifier("client_id", client_id),
+                _checks.identifier("key", key),
+                _checks.text("fingerprint", fingerprint),
+                _checks.identifier("appointment_id", appointment_id),
+            ),
         )
 
     @staticmethod
     def _outbox_values(item: OutboxItem) -> tuple[Any, ...]:
-        return _codec.outbox_to_row(item, _instant, Jsonb)
+        return _codec.outbox_to_row(_checks.item(item), _instant, Jsonb)
 
     def add_outbox(self, item: OutboxItem) -> None:
         self._write(
@@ -366,7 +392,7 @@ class _PostgresUnit:
         return self._outbox_items("delivered_at IS NULL AND NOT failed")
 
     def failed_outbox(self) -> list[OutboxItem]:
-        return self._outbox_items("failed")
+        return self._outbox_items("failed AND purged_at IS NULL")
 
     def update_outbox(self, item: OutboxItem) -> None:
         self._write(
@@ -404,6 +430,7 @@ class _PostgresUnit:
         return self._audit_entry(rows[0]) if rows else None
 
     def append_audit(self, entry: AuditEntry) -> None:
+        _checks.entry(entry)
         self._write(
             self._q(
                 "INSERT INTO {s}.audit ({cols}) "
@@ -449,6 +476,19 @@ class PostgresStore:
         schema: str = "selfsched",
         lock_timeout: float = 10.0,
     ) -> None:
+        if not isinstance(source, str | ConnectionPool) and not callable(source):
+            raise WrongType(
+                "source", "a connection string, a pool or a function returning a connection", source
+            )
+        _validate.text("schema", schema)
+        if (
+            not isinstance(lock_timeout, int | float)
+            or isinstance(lock_timeout, bool)
+            or not lock_timeout > 0
+        ):
+            raise InvalidInput(
+                f"lock_timeout must be a positive number of seconds, got {lock_timeout!r}."
+            )
         if not schema or "\0" in schema or len(schema.encode()) > _MAX_IDENTIFIER:
             raise InvalidInput(
                 f"{schema!r} is not a usable PostgreSQL schema name: give 1 to "

@@ -37,15 +37,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from selfsched.adapters import _codec
-from selfsched.errors import Conflict, NotFound, StorageError
+from selfsched.adapters import _checks, _codec
+from selfsched.errors import Conflict, InvalidInput, NotFound, StorageError, WrongType
 from selfsched.events import AuditEntry, OutboxItem
 from selfsched.model import Appointment
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 1
-"""The version of the tables this module writes (kept in the ``schema_version`` table)."""
+SCHEMA_VERSION = 2
+"""The version of the tables this module writes (kept in the ``schema_version`` table).
+
+Version 2 added the outbox's ``not_before`` (retry back-off) and ``purged_at`` columns; a
+version 1 database is upgraded in place on first use (:data:`_UPGRADES`)."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)",
@@ -89,7 +92,9 @@ _SCHEMA = (
         delivered_at TEXT,
         failed INTEGER NOT NULL,
         last_error TEXT,
-        claimed_until TEXT
+        claimed_until TEXT,
+        not_before TEXT,
+        purged_at TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (created_at, id)
         WHERE delivered_at IS NULL AND failed = 0""",
@@ -113,6 +118,14 @@ _SCHEMA = (
     """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit record is append-only'); END""",
 )
+
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE outbox ADD COLUMN not_before TEXT",
+        "ALTER TABLE outbox ADD COLUMN purged_at TEXT",
+    ),
+}
+"""The statements that take the tables from a version to the next."""
 
 _COLUMNS = ", ".join(_codec.APPOINTMENT_COLUMNS)
 _SELECT = f"SELECT {_COLUMNS} FROM appointments"  # noqa: S608  (constant column names)
@@ -198,17 +211,23 @@ class _SqliteUnit:
         return [_codec.appointment_from_row(row, _codec.instant_from_text) for row in rows]
 
     def get(self, appointment_id: str) -> Appointment | None:
-        found = self._appointments("id = ?", (appointment_id,))
+        found = self._appointments(
+            "id = ?", (_checks.identifier("appointment_id", appointment_id),)
+        )
         return found[0] if found else None
 
     def for_clinician(self, clinician_id: str, start: datetime, end: datetime) -> list[Appointment]:
         return self._appointments(
             "clinician_id = ? AND start_at < ? AND ? < end_at",
-            (clinician_id, _text("end", end), _text("start", start)),
+            (
+                _checks.identifier("clinician_id", clinician_id),
+                _text("end", end),
+                _text("start", start),
+            ),
         )
 
     def for_client(self, client_id: str) -> list[Appointment]:
-        return self._appointments("client_id = ?", (client_id,))
+        return self._appointments("client_id = ?", (_checks.identifier("client_id", client_id),))
 
     def pending(self) -> list[Appointment]:
         return self._appointments("status = 'pending'", ())
@@ -221,12 +240,12 @@ class _SqliteUnit:
     def add(self, appointment: Appointment) -> None:
         self._write(
             _INSERT,
-            _codec.appointment_to_row(appointment, _text),
+            _codec.appointment_to_row(_checks.appointment(appointment), _text),
             duplicate=f"An appointment with id {appointment.id!r} already exists.",
         )
 
     def replace(self, appointment: Appointment) -> None:
-        values = _codec.appointment_to_row(appointment, _text)
+        values = _codec.appointment_to_row(_checks.appointment(appointment), _text)
         changed = self._write(_UPDATE, (*values[1:], appointment.id, appointment.version - 1))
         if changed:
             return
@@ -242,7 +261,7 @@ class _SqliteUnit:
         rows = self._rows(
             "SELECT fingerprint, appointment_id FROM idempotency_keys "
             "WHERE client_id = ? AND key = ?",
-            (client_id, key),
+            (_checks.identifier("client_id", client_id), _checks.identifier("key", key)),
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
@@ -251,12 +270,19 @@ class _SqliteUnit:
             "INSERT INTO idempotency_keys (client_id, key, fingerprint, appointment_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (client_id, key) DO UPDATE SET "
             "fingerprint = excluded.fingerprint, appointment_id = excluded.appointment_id",
-            (client_id, key, fingerprint, appointment_id),
+            (
+                _checks.identifier("client_id", client_id),
+                _checks.identifier("key", key),
+                _checks.text("fingerprint", fingerprint),
+                _checks.identifier("appointment_id", appointment_id),
+            ),
         )
 
     @staticmethod
     def _outbox_values(item: OutboxItem) -> tuple[Any, ...]:
-        return _codec.outbox_to_row(item, _text, lambda data: json.dumps(data, sort_keys=True))
+        return _codec.outbox_to_row(
+            _checks.item(item), _text, lambda data: json.dumps(data, sort_keys=True)
+        )
 
     def add_outbox(self, item: OutboxItem) -> None:
         self._write(
@@ -273,7 +299,7 @@ class _SqliteUnit:
         return self._outbox_items("delivered_at IS NULL AND failed = 0")
 
     def failed_outbox(self) -> list[OutboxItem]:
-        return self._outbox_items("failed <> 0")
+        return self._outbox_items("failed <> 0 AND purged_at IS NULL")
 
     def update_outbox(self, item: OutboxItem) -> None:
         self._write(_OUTBOX_UPSERT, self._outbox_values(item))
@@ -302,6 +328,7 @@ class _SqliteUnit:
         return self._audit_entry(rows[0]) if rows else None
 
     def append_audit(self, entry: AuditEntry) -> None:
+        _checks.entry(entry)
         self._write(
             f"INSERT INTO audit ({_AUDIT_COLUMNS}) "  # noqa: S608  (constant column names)
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -350,6 +377,10 @@ class SqliteStore:
     """
 
     def __init__(self, path_or_uri: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        if not isinstance(path_or_uri, str | os.PathLike):
+            raise WrongType("path_or_uri", "a file path or a 'file:' URI", path_or_uri)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0:
+            raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout!r}.")
         self._target = os.fspath(path_or_uri)
         self._uri = isinstance(path_or_uri, str) and path_or_uri.startswith("file:")
         self._timeout = timeout
@@ -362,15 +393,19 @@ class SqliteStore:
     def _open(self) -> sqlite3.Connection:
         try:
             # isolation_level=None: the module issues no BEGIN of its own; units do.
-            return sqlite3.connect(
+            connection = sqlite3.connect(
                 self._target,
                 timeout=self._timeout,
                 isolation_level=None,
                 check_same_thread=False,
                 uri=self._uri,
             )
+            # Content the store drops (a delivered email's address and text, a chart note's
+            # reason) is overwritten in the file, not left in free space.
+            connection.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             raise StorageError(f"Cannot open the SQLite database {self._target!r}: {exc}.") from exc
+        return connection
 
     def _busy_error(self, exc: sqlite3.Error) -> StorageError:
         return StorageError(
@@ -434,7 +469,11 @@ class SqliteStore:
                 connection.execute(statement)
             found = connection.execute("SELECT max(version) FROM schema_version")
             version = found.fetchone()[0]
-            if version is None:
+            if version is not None and version < SCHEMA_VERSION:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in _UPGRADES[step]:
+                        connection.execute(statement)
+            if version is None or version < SCHEMA_VERSION:
                 connection.execute(
                     "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                 )
