@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.events import AuditEntry, OutboxItem
-from selfsched.outbox import DispatchReport, RetrySchedule
 from selfsched.model import (
     Appointment,
     ApprovalPolicy,
@@ -35,6 +34,7 @@ from selfsched.model import (
     Weekday,
     WorkHours,
 )
+from selfsched.outbox import DispatchReport, RetrySchedule
 from selfsched.permissions import ClientActor, ClinicianActor, Role, StaffActor, SystemActor
 from selfsched.service import Scheduler
 from selfsched.testing import (
@@ -53,6 +53,7 @@ __all__ = [
     "AS_CAROL",
     "AS_CHEN",
     "AS_RIVERA",
+    "BACKOFF",
     "BILLER",
     "BOB",
     "CAROL",
@@ -70,7 +71,6 @@ __all__ = [
     "SYSTEM",
     "TUESDAY",
     "TUESDAY_SLOT",
-    "BACKOFF",
     "World",
     "at",
     "build",

@@ -63,12 +63,12 @@ from selfsched.slots import Reason, Slot
 from selfsched.testing import FixedClock, RecordingChart, RecordingMailer, SequentialIds
 from service_fixtures import (
     ADMIN,
-    BACKOFF,
     AS_ALICE,
     AS_BOB,
     AS_CAROL,
     AS_CHEN,
     AS_RIVERA,
+    BACKOFF,
     DIRECTOR_OFF,
     FRONT_DESK,
     MONDAY,

@@ -32,10 +32,10 @@ __all__ = [
     "instant",
     "is_identifier",
     "length",
-    "tuple_of",
     "optional",
     "optional_text",
     "text",
+    "tuple_of",
     "whole",
     "window",
 ]

@@ -118,7 +118,7 @@ def _normalise_instants(instance: object, *names: str) -> None:
     for name in names:
         value = getattr(instance, name)
         if value is not None:
-            object.__setattr__(instance, name, _time.to_utc(name, value))
+            object.__setattr__(instance, name, _time.in_span(name, value))
 
 
 def _check_kind(attribute: attrs.Attribute[Any], value: object) -> bool:
@@ -147,7 +147,6 @@ def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: Any)
 
 
 _E = TypeVar("_E", bound=enum.Enum)
-_V = TypeVar("_V")
 
 _ID = _validate.field(_validate.identifier)
 _TEXT = _validate.field(_validate.text)
@@ -668,8 +667,8 @@ class Appointment:
     version: int = attrs.field(default=1, validator=_not_negative)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "start", _time.to_utc("start", self.start))
-        object.__setattr__(self, "end", _time.to_utc("end", self.end))
+        object.__setattr__(self, "start", _time.in_span("start", self.start))
+        object.__setattr__(self, "end", _time.in_span("end", self.end))
         _normalise_instants(self, "created_at", "decided_at", "cancelled_at")
         if self.end <= self.start:
             raise InvalidRange(
@@ -739,22 +738,12 @@ class ApprovalPolicy:
             )
 
 
-def _tuple_of(name: str, value: Iterable[_V], kind: type[_V], noun: str) -> tuple[_V, ...]:
-    """*value* as a tuple of *kind*, refusing anything else by *name*."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise WrongType(name, f"an iterable of {noun}", value)
-    items = tuple(value)
-    for index, item in enumerate(items):
-        _validate.instance(f"{name}[{index}]", item, kind, noun)
-    return items
-
-
 def _events(value: Iterable[CalendarEvent]) -> tuple[CalendarEvent, ...]:
-    return _tuple_of("events", value, CalendarEvent, "CalendarEvent")
+    return _validate.tuple_of("events", value, CalendarEvent, "CalendarEvent")
 
 
 def _appointments(value: Iterable[Appointment]) -> tuple[Appointment, ...]:
-    return _tuple_of("appointments", value, Appointment, "Appointment")
+    return _validate.tuple_of("appointments", value, Appointment, "Appointment")
 
 
 @attrs.frozen(kw_only=True)

@@ -331,7 +331,7 @@ class Scheduler:
             return
         try:
             self.dispatch()
-        except Exception:
+        except Exception:  # noqa: BLE001  (whatever a port raises, the change stands)
             _log.warning(
                 "selfsched: the change is stored, but delivering the outbox right after it "
                 "failed; the emails and notes wait for the next dispatch.",

@@ -38,7 +38,7 @@ from operator import not_
 
 import attrs
 
-from selfsched import _candidates, _time
+from selfsched import _candidates, _time, _validate
 from selfsched.errors import InvalidRange, OffGrid
 from selfsched.model import (
     Appointment,
@@ -360,6 +360,18 @@ def _instant(seconds: int) -> datetime:
         return datetime.max.replace(tzinfo=UTC)
 
 
+def _check_inputs(
+    calendar: object, policy: object, client_id: object, client_appointments: object
+) -> tuple[Appointment, ...]:
+    """Refuse inputs of the wrong type by name; return the client's appointments as a tuple."""
+    _validate.instance("calendar", calendar, ClinicianCalendar, "a ClinicianCalendar")
+    _validate.instance("policy", policy, ApprovalPolicy, "an ApprovalPolicy")
+    _validate.optional(_validate.identifier)("client_id", client_id)
+    return _validate.tuple_of(
+        "client_appointments", client_appointments, Appointment, "an Appointment"
+    )
+
+
 def _window(first_day: date, last_day: date) -> None:
     if not isinstance(first_day, date) or not isinstance(last_day, date):
         raise InvalidRange("first_day and last_day must be dates (local to the clinician).")
@@ -426,8 +438,9 @@ def _prepare(
     *,
     flat: bool = False,
 ) -> _Run:
+    client_appointments = _check_inputs(calendar, policy, client_id, client_appointments)
     _window(first_day, last_day)
-    now_utc = _time.to_utc("now", now)
+    now_utc = _time.in_span("now", now)
     clinician = calendar.clinician
     z = clinician.tz
     length = clinician.service_minutes * 60
@@ -624,7 +637,8 @@ def check_slot(
     Raises :class:`~selfsched.errors.OffGrid` when *start* is not on the grid in the clinician's
     zone. A start on the grid but outside the work hours gives ``OUTSIDE_WORK_HOURS``.
     """
-    start_utc = _time.to_utc("start", start)
+    client_appointments = _check_inputs(calendar, policy, client_id, client_appointments)
+    start_utc = _time.in_span("start", start)
     clinician = calendar.clinician
     z = clinician.tz
     local = start_utc.astimezone(z)
@@ -654,7 +668,10 @@ def first_available(
     the minimum notice allows, so a clinician with an opening soon costs only a few days' work.
     Ties go to the clinician given first.
     """
-    now_utc = _time.to_utc("now", now)
+    _validate.instance("policy", policy, ApprovalPolicy, "an ApprovalPolicy")
+    _validate.optional(_validate.identifier)("client_id", client_id)
+    calendars = _validate.tuple_of("calendars", calendars, ClinicianCalendar, "a ClinicianCalendar")
+    now_utc = _time.in_span("now", now)
     try:
         latest: datetime | None = now_utc + policy.horizon
     except OverflowError:
@@ -665,7 +682,9 @@ def first_available(
             f"can compute; pass a realistic now and horizon."
         )
     earliest = now_utc + policy.min_notice  # the horizon is longer than the notice
-    extra = tuple(client_appointments)
+    extra = _validate.tuple_of(
+        "client_appointments", client_appointments, Appointment, "an Appointment"
+    )
     best: tuple[Clinician, Slot] | None = None
     beat: int | None = None  # the best start so far: only an earlier slot can win
     for calendar in calendars:

@@ -62,14 +62,14 @@ def test_malformed_input_to_a_store_is_a_typed_error(
 @pytest.mark.parametrize(
     "make",
     [
-        lambda path: SqliteStore(42),
+        lambda _: SqliteStore(42),
         lambda path: SqliteStore(path, timeout="10"),
         lambda path: SqliteStore(path, timeout=-1),
-        lambda path: PostgresStore(42),
-        lambda path: PostgresStore("dbname=test", schema=7),
-        lambda path: PostgresStore("dbname=test", schema=""),
-        lambda path: PostgresStore("dbname=test", lock_timeout="10"),
-        lambda path: PostgresStore("dbname=test", lock_timeout=0),
+        lambda _: PostgresStore(42),
+        lambda _: PostgresStore("dbname=test", schema=7),
+        lambda _: PostgresStore("dbname=test", schema=""),
+        lambda _: PostgresStore("dbname=test", lock_timeout="10"),
+        lambda _: PostgresStore("dbname=test", lock_timeout=0),
     ],
     ids=[
         "sqlite path=42",

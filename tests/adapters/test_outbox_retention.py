@@ -44,15 +44,15 @@ def deliver_everything(store: AppointmentStore) -> RecordingMailer:
 def raw_payloads(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> list[Any]:
     """Every outbox payload as the database holds it."""
     if backend == "sqlite":
-        with sqlite3.connect(tmp_path / "selfsched.db") as connection:
-            rows = connection.execute("SELECT payload FROM outbox").fetchall()
-        connection.close()
+        with sqlite3.connect(tmp_path / "selfsched.db") as file:
+            rows = file.execute("SELECT payload FROM outbox").fetchall()
+        file.close()
         return [json.loads(row[0]) for row in rows]
     dsn = request.getfixturevalue("postgres_dsn")
     schema = request.getfixturevalue("postgres_schema")
-    with psycopg.connect(dsn) as connection:
+    with psycopg.connect(dsn) as server:
         query = sql.SQL("SELECT payload FROM {}.outbox").format(sql.Identifier(schema))
-        return [row[0] for row in connection.execute(query).fetchall()]
+        return [row[0] for row in server.execute(query).fetchall()]
 
 
 def test_item6_delivered_items_keep_no_content_in_any_store(store: AppointmentStore) -> None:
