@@ -27,7 +27,7 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import MAXYEAR, UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -150,6 +150,9 @@ def _compiled(rule: str, dtstart: datetime, zone_key: str) -> rrule:
 
 _HOUR = timedelta(hours=1)
 _MINUTE = timedelta(minutes=1)
+_RESTART_AFTER = 16
+"""Steps of a rule's periods before a window from which restarting it pays: a restart costs what
+dateutil spends on three or four periods, and this many cost four times that."""
 
 
 def _sorted(values: Iterable[int] | None) -> tuple[int, ...] | None:
@@ -165,18 +168,19 @@ def _period_start(  # noqa: PLR0911  (one return per FREQ reads best)
     occurrence, and every *interval*-th one after it; occurrences lie inside their period. So
     every occurrence at or after *after* lies in the returned period or a later one, and the
     returned period is whole (it is not the first one, whose occurrences before the first start
-    are cut). ``None`` when *after* is still in the first period (and for ``SECONDLY``, which no
-    accepted rule has).
+    are cut). ``None`` when fewer than :data:`_RESTART_AFTER` steps of *interval* periods lie
+    between them, where running on from *first* costs less than restarting (and for
+    ``SECONDLY``, which no accepted rule has).
     """
     if freq == SECONDLY:
         return None
     if freq == YEARLY:
         k = (after.year - first.year) // interval
-        return datetime(first.year + k * interval, 1, 1) if k > 0 else None  # noqa: DTZ001  (a wall time)
+        return datetime(first.year + k * interval, 1, 1) if k >= _RESTART_AFTER else None  # noqa: DTZ001  (a wall time)
     if freq == MONTHLY:
         start = first.year * 12 + first.month - 1
         k = (after.year * 12 + after.month - 1 - start) // interval
-        if k <= 0:
+        if k < _RESTART_AFTER:
             return None
         year, month = divmod(start + k * interval, 12)
         return datetime(year, month + 1, 1)  # noqa: DTZ001
@@ -184,16 +188,16 @@ def _period_start(  # noqa: PLR0911  (one return per FREQ reads best)
         week = first.date() - timedelta(days=(first.weekday() - wkst) % 7)
         after_week = after.date() - timedelta(days=(after.weekday() - wkst) % 7)
         k = (after_week - week).days // 7 // interval
-        return datetime.combine(week + timedelta(weeks=k * interval), time()) if k > 0 else None
+        restart = week + timedelta(weeks=k * interval)
+        return datetime.combine(restart, time()) if k >= _RESTART_AFTER else None
     if freq == DAILY:
         k = (after.date() - first.date()).days // interval
-        return (
-            datetime.combine(first.date() + timedelta(days=k * interval), time()) if k > 0 else None
-        )
+        restart = first.date() + timedelta(days=k * interval)
+        return datetime.combine(restart, time()) if k >= _RESTART_AFTER else None
     unit = _HOUR if freq == HOURLY else _MINUTE
     origin = first.replace(minute=0 if freq == HOURLY else first.minute, second=0)
     k = (after - origin) // unit // interval
-    return origin + k * interval * unit if k > 0 else None
+    return origin + k * interval * unit if k >= _RESTART_AFTER else None
 
 
 def _parts(rule: rrule) -> dict[str, Any]:
@@ -245,8 +249,8 @@ class _Pattern:
     first: datetime
     freq: int
     interval: int
+    wkst: int
     until: datetime | None
-    parts: Mapping[str, Any]
 
     @classmethod
     def of(cls, rule: rrule) -> _Pattern:
@@ -258,16 +262,20 @@ class _Pattern:
             for last in rule:  # noqa: B007  (at most MAX_COUNT occurrences)
                 pass
             until = last
-        return cls(rule, state["_dtstart"], state["_freq"], state["_interval"], until, _parts(rule))
+        return cls(
+            rule, state["_dtstart"], state["_freq"], state["_interval"], state["_wkst"], until
+        )
 
     def between(self, after: datetime, before: datetime) -> list[datetime]:
         """Occurrence wall times in ``[after, before]``, as ``rule.between(..., inc=True)``."""
         if before < self.first or (self.until is not None and after > self.until):
             return []
-        start = _period_start(self.freq, self.interval, self.parts["wkst"], self.first, after)
+        start = _period_start(self.freq, self.interval, self.wkst, self.first, after)
         if start is None:
             return self.rule.between(after, before, inc=True)
-        restarted = self.rule.replace(dtstart=start, count=None, until=self.until, **self.parts)
+        restarted = self.rule.replace(
+            dtstart=start, count=None, until=self.until, **_parts(self.rule)
+        )
         return restarted.between(after, before, inc=True)
 
 

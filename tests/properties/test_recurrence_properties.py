@@ -168,9 +168,7 @@ def test_expanding_from_a_later_period_gives_dateutils_occurrences(
     expected = rrulestr(text, dtstart=first).between(after, before, inc=True)
 
     pattern = recurrence._Pattern.of(rrulestr(text, dtstart=first))
-    start = recurrence._period_start(
-        pattern.freq, pattern.interval, pattern.parts["wkst"], first, after
-    )
+    start = recurrence._period_start(pattern.freq, pattern.interval, pattern.wkst, first, after)
     event(
         f"{'restarted from a later period' if start else 'expanded from the first period'}, "
         f"{'occurrences' if expected else 'no occurrence'} in the window"
