@@ -394,7 +394,7 @@ def test_item2_rules_at_least_15_minutes_apart_are_accepted(rule: str) -> None:
 def _generated(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     """Record every occurrence dateutil generates from now on (a deterministic cost measure)."""
     seen: list[datetime] = []
-    original = rrule._iter  # the one generator every expansion goes through
+    original = vars(rrule)["_iter"]  # the one generator every expansion goes through
 
     def counting(self: rrule) -> Iterator[datetime]:
         for found in original(self):

@@ -15,7 +15,7 @@ import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
@@ -167,7 +167,9 @@ def test_expanding_from_a_later_period_gives_dateutils_occurrences(
     text, first, after, before = case
     expected = rrulestr(text, dtstart=first).between(after, before, inc=True)
 
-    pattern = recurrence._Pattern.of(rrulestr(text, dtstart=first))
+    rule = rrulestr(text, dtstart=first)
+    assert isinstance(rule, rrule)
+    pattern = recurrence._Pattern.of(rule)
     start = recurrence._period_start(pattern.freq, pattern.interval, pattern.wkst, first, after)
     event(
         f"{'restarted from a later period' if start else 'expanded from the first period'}, "
