@@ -117,6 +117,7 @@ def _expand(
     rule: str,
     first: datetime,
     last: datetime,
+    written: datetime | None,
     exdates: tuple[datetime, ...],
     zone: str,
     lo: datetime,
@@ -124,7 +125,7 @@ def _expand(
 ) -> tuple[Interval, ...]:
     z = ZoneInfo(zone)
     length = last - first
-    dtstart = first.astimezone(z).replace(tzinfo=None)
+    dtstart = first.astimezone(z).replace(tzinfo=None) if written is None else written
     skipped = {e.astimezone(z).replace(tzinfo=None) for e in exdates}
     after = (lo - length).astimezone(z).replace(tzinfo=None) - timedelta(days=1)
     before = hi.astimezone(z).replace(tzinfo=None) + timedelta(days=1)
@@ -149,7 +150,20 @@ def event_intervals(event: CalendarEvent, zone: str, lo: datetime, hi: datetime)
         assert event.end is not None  # noqa: S101
         if event.kind is EventKind.RECURRING:
             assert event.rrule is not None  # noqa: S101
-            return list(_expand(event.rrule, event.start, event.end, event.exdates, zone, lo, hi))
+            # A rule written with a zone of its own repeats its wall time there (DTSTART;TZID).
+            own = zone if event.zone is None else event.zone
+            return list(
+                _expand(
+                    event.rrule,
+                    event.start,
+                    event.end,
+                    event.wall_start,
+                    event.exdates,
+                    own,
+                    lo,
+                    hi,
+                )
+            )
         span = (event.start, event.end)
     return [span] if span[0] < hi and lo < span[1] else []
 

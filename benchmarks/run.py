@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baseline
+import dense_rule
 import peers
 import rrule_cost
 from inputs import Interval
@@ -208,6 +209,17 @@ def gate(
             "first_available": first_available(head),
             "baseline": baseline.first_available(
                 [w.calendar for w in head.workloads], head.policy, first_day, last_day, head.now
+            ),
+        },
+    )
+    # The densest rule a calendar event may have, begun six years before the week.
+    dense = dense_rule.gate_workload(next(w for w in singles if w.name == "W1"))
+    _compare(
+        dense.name,
+        {
+            "selfsched": free_of(dense),
+            "baseline": baseline.free_slots(
+                dense.calendar, dense.policy, dense.first_day, dense.last_day, dense.now
             ),
         },
     )
@@ -461,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         "N200 all slots": lambda: all_slots(practice),
     }
     contenders |= rrule_cost.contenders(practice)
+    contenders |= dense_rule.contenders(one)
     counts = {
         "W0 selfsched": len(client_view(zero)),
         "W0 fresh instants": len(client_view(zero)),
@@ -478,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"N200 all slots: peak traced memory {peak / 2**20:.1f} MiB")
     rr = rrule_cost.report(timings, practice)
     print(rr["text"])
+    dr = dense_rule.report(timings)
+    print(dr["text"])
     print()
     wall = ratios(timings, counts, "wall")
     print("wall clock (not checked):")
@@ -501,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratios_fresh_instants": fresh,
         "n200_all_slots_peak_bytes": peak,
         "rrule": {k: v for k, v in rr.items() if k != "text"},
+        "dense_rule": {k: v for k, v in dr.items() if k != "text"},
         "seconds": time.perf_counter() - began,
     }
     path = args.json or RESULTS / f"{mode}.json"
