@@ -1,8 +1,9 @@
 """The immutable domain model: frozen attrs values, validated when constructed.
 
-Every datetime here is aware; instants are normalised to UTC on construction so that comparing
-them is cheap and unambiguous. Local wall-clock values are ``time``/``date`` objects and are read in
-the clinician's IANA zone. Changes are new values (``attrs.evolve``).
+Every instant here is an aware datetime, normalised to UTC on construction so that comparing
+them is cheap and unambiguous. Local wall-clock values are ``time``/``date`` objects read in the
+clinician's IANA zone, and one naive ``datetime``: a recurring event's ``wall_start``, read in the
+event's own ``zone``. Changes are new values (``attrs.evolve``).
 """
 
 from __future__ import annotations
