@@ -6,8 +6,10 @@ across every public entry point is in ``test_malformed_input.py``.
 
 from __future__ import annotations
 
+import importlib.resources
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -28,6 +30,7 @@ from selfsched.errors import (
     NotFound,
     PermissionDenied,
     SelfschedError,
+    UnknownTimeZone,
     WrongType,
 )
 from selfsched.events import EmailMessage, redacted, verify_chain
@@ -361,3 +364,16 @@ def test_item6_only_a_given_up_item_can_be_purged(which: str) -> None:
 
     with pytest.raises(NotFound):
         world.scheduler.purge_failed_delivery(ADMIN, item_id)
+
+
+def test_item3_a_zone_without_a_key_is_refused() -> None:
+    """A ``ZoneInfo`` read from a file has no IANA key; a clinician or client given one is refused
+    instead of being stored with the zone "None"."""
+    paris = importlib.resources.files("tzdata.zoneinfo").joinpath("Europe", "Paris")
+    with paris.open("rb") as file:  # tzdata, a dependency: there on every machine
+        keyless = ZoneInfo.from_file(file)
+
+    with pytest.raises(UnknownTimeZone):
+        Clinician(id="c9", zone=keyless)
+    with pytest.raises(UnknownTimeZone):
+        Client(id="k9", zone=keyless)

@@ -49,8 +49,14 @@ def zone(key: str | ZoneInfo) -> ZoneInfo:
 
 
 def zone_key(value: str | ZoneInfo) -> str:
-    """Validate a zone given as key or ``ZoneInfo`` and return its IANA key."""
+    """Validate a zone given as key or ``ZoneInfo`` and return its IANA key.
+
+    A ``ZoneInfo`` without a key (``ZoneInfo.from_file``) is refused: selfsched stores zones as
+    keys, and such a zone has none to store.
+    """
     z = zone(value)
+    if z.key is None:
+        raise UnknownTimeZone(value)
     return str(z.key)
 
 
