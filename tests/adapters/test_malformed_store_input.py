@@ -43,7 +43,7 @@ STORE_CALLS: dict[str, Callable[[Any], object]] = {
 
 
 @pytest.mark.parametrize("call", STORE_CALLS.values(), ids=STORE_CALLS.keys())
-def test_malformed_input_to_a_store_is_a_typed_error(
+def test_item3_malformed_input_to_a_store_is_a_typed_error(
     call: Callable[[Any], object], store: AppointmentStore
 ) -> None:
     """A unit of work refuses a malformed argument with a SelfschedError and keeps nothing."""
@@ -82,7 +82,7 @@ def test_malformed_input_to_a_store_is_a_typed_error(
         "postgres lock_timeout=0",
     ],
 )
-def test_malformed_store_settings_are_typed_errors(
+def test_item3_malformed_store_settings_are_typed_errors(
     make: Callable[[Path], object], tmp_path: Path
 ) -> None:
     """A store made with bad settings says so when it is made, before it connects."""
