@@ -168,71 +168,47 @@ def test_a_directly_built_recurring_event_equals_the_one_recurring_builds() -> N
     assert built == direct
 
 
+def daily_event(**fields: Any) -> CalendarEvent:
+    """A daily recurring event at 14:00-15:00 UTC on 2 March 2026, built directly with *fields*."""
+    base: dict[str, Any] = {
+        "kind": "recurring",
+        "rrule": "FREQ=DAILY",
+        "start": utc(2026, 3, 2, 14),
+        "end": utc(2026, 3, 2, 15),
+    }
+    return CalendarEvent(**(base | fields))
+
+
 INCONSISTENT: dict[str, tuple[type[SelfschedError], str, Callable[[], object]]] = {
     "wall_start without zone": (
         InvalidRecurrence,
         "wall_start and zone go together",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            wall_start=datetime(2026, 3, 2, 9),
-        ),
+        lambda: daily_event(wall_start=datetime(2026, 3, 2, 9)),
     ),
     "zone without wall_start": (
         InvalidRecurrence,
         "wall_start and zone go together",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            zone="America/New_York",
-        ),
+        lambda: daily_event(zone="America/New_York"),
     ),
     "aware wall_start": (
         WrongType,
         "wall_start must be a naive datetime",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            wall_start=ny(2026, 3, 2, 9),
-            zone="America/New_York",
-        ),
+        lambda: daily_event(wall_start=ny(2026, 3, 2, 9), zone="America/New_York"),
     ),
     "wall_start as text": (
         WrongType,
         "wall_start must be a naive datetime",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            wall_start=_any("2026-03-02T09:00"),
-            zone="America/New_York",
-        ),
+        lambda: daily_event(wall_start=_any("2026-03-02T09:00"), zone="America/New_York"),
     ),
     "wall_start that is not the start": (
         InvalidRange,
         "is not wall_start=2026-03-02T10:00:00 in America/New_York",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            wall_start=datetime(2026, 3, 2, 10),
-            zone="America/New_York",
-        ),
+        lambda: daily_event(wall_start=datetime(2026, 3, 2, 10), zone="America/New_York"),
     ),
     "a skipped wall_start read after the gap": (
         InvalidRange,
         "is not wall_start=2027-03-14T02:30:00",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
+        lambda: daily_event(
             start=utc(2027, 3, 14, 6, 30),
             end=utc(2027, 3, 14, 7, 30),
             wall_start=datetime(2027, 3, 14, 2, 30),
@@ -242,14 +218,7 @@ INCONSISTENT: dict[str, tuple[type[SelfschedError], str, Callable[[], object]]] 
     "unknown zone": (
         UnknownTimeZone,
         "'Mars/Olympus' is not a known IANA time zone",
-        lambda: CalendarEvent(
-            kind="recurring",
-            rrule="FREQ=DAILY",
-            start=utc(2026, 3, 2, 14),
-            end=utc(2026, 3, 2, 15),
-            wall_start=datetime(2026, 3, 2, 9),
-            zone="Mars/Olympus",
-        ),
+        lambda: daily_event(wall_start=datetime(2026, 3, 2, 9), zone="Mars/Olympus"),
     ),
     "a one-off with a zone": (
         InvalidRecurrence,

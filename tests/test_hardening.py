@@ -69,33 +69,23 @@ def test_item4_the_approval_checkbox_accepts_booleans_only(value: object) -> Non
     assert str(caught.value).startswith("approves_requests must be True or False, got ")
 
 
+def appointment(**changes: object) -> Appointment:
+    """A booked hour with Dr. Rivera, with *changes* (possibly of the wrong type)."""
+    fields: dict[str, object] = {
+        "id": "a",
+        "client_id": "c",
+        "clinician_id": "d",
+        "start": SLOT,
+        "end": SLOT + timedelta(hours=1),
+        "status": "booked",
+    }
+    return Appointment(**(fields | changes))  # type: ignore[arg-type]
+
+
 TYPED_FIELDS: dict[str, Callable[[], object]] = {
-    "Appointment.late_cancellation": lambda: Appointment(
-        id="a",
-        client_id="c",
-        clinician_id="d",
-        start=SLOT,
-        end=SLOT + timedelta(hours=1),
-        status="booked",
-        late_cancellation="no",  # type: ignore[arg-type]
-    ),
-    "Appointment.client_id": lambda: Appointment(
-        id="a",
-        client_id=7,  # type: ignore[arg-type]
-        clinician_id="d",
-        start=SLOT,
-        end=SLOT + timedelta(hours=1),
-        status="booked",
-    ),
-    "Appointment.location": lambda: Appointment(
-        id="a",
-        client_id="c",
-        clinician_id="d",
-        start=SLOT,
-        end=SLOT + timedelta(hours=1),
-        status="booked",
-        location=["Room 1"],  # type: ignore[arg-type]
-    ),
+    "Appointment.late_cancellation": lambda: appointment(late_cancellation="no"),
+    "Appointment.client_id": lambda: appointment(client_id=7),
+    "Appointment.location": lambda: appointment(location=["Room 1"]),
     "ApprovalPolicy.pending_holds_slot": lambda: ApprovalPolicy(pending_holds_slot="false"),  # type: ignore[arg-type]
     "Clinician.id": lambda: Clinician(id=None),  # type: ignore[arg-type]
     "Clinician.service_code": lambda: Clinician(id="d", service_code=90834),  # type: ignore[arg-type]

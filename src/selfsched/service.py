@@ -904,18 +904,18 @@ class Scheduler:
         expected_version: int | None = None,
     ) -> Appointment:
         """Change location, service code or code modifier of an open appointment (audited)."""
+        fields = {
+            name: value
+            for name, value in (
+                ("location", location),
+                ("service_code", service_code),
+                ("code_modifier", code_modifier),
+            )
+            if value is not UNCHANGED
+        }
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             appointment = self._editable(uow, appointment_id, actor, expected_version, "edit")
-            fields = {
-                name: value
-                for name, value in (
-                    ("location", location),
-                    ("service_code", service_code),
-                    ("code_modifier", code_modifier),
-                )
-                if value is not UNCHANGED
-            }
             for name, value in fields.items():
                 if value is not None:
                     emails.check_header(name.replace("_", " "), value)
@@ -925,20 +925,7 @@ class Scheduler:
             uow.replace(changed)
             return _Outcome(changed, appointment.status, dict(fields))
 
-        checks = self._checks_for_change(
-            actor,
-            appointment_id,
-            expected_version,
-            **{
-                name: value
-                for name, value in (
-                    ("location", location),
-                    ("service_code", service_code),
-                    ("code_modifier", code_modifier),
-                )
-                if value is not UNCHANGED
-            },
-        )
+        checks = self._checks_for_change(actor, appointment_id, expected_version, **fields)
         return self._change(actor, Action.EDIT, appointment_id, body, checks=checks)
 
     def cancel_by_practice(
