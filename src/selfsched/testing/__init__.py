@@ -1,6 +1,10 @@
 """Test doubles for users: a fixed clock, sequential ids, a recording mailer and chart, and an
 in-memory directory. Use them in your own tests and notebooks together with
 :class:`selfsched.adapters.memory.InMemoryStore`.
+
+Importing this package imports neither pytest nor Hypothesis. Its submodule
+:mod:`selfsched.testing.contract` (which needs both: the ``[testing]`` extra) is the store
+contract, a test class to run against your own :class:`~selfsched.ports.AppointmentStore`.
 """
 
 from __future__ import annotations
