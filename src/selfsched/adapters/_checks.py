@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from selfsched import _time, _validate
+from selfsched.errors import Conflict
 from selfsched.events import AuditEntry, OutboxItem
 from selfsched.model import Appointment
 
-__all__ = ["appointment", "entry", "identifier", "instant", "item", "text"]
+__all__ = ["appointment", "entry", "follows", "identifier", "instant", "item", "text"]
 
 
 def appointment(value: object) -> Appointment:
@@ -30,6 +31,17 @@ def item(value: object) -> OutboxItem:
 def entry(value: object) -> AuditEntry:
     """An :class:`~selfsched.events.AuditEntry`."""
     return _validate.instance("entry", value, AuditEntry, "an AuditEntry")
+
+
+def follows(entry: AuditEntry, last_seq: int | None) -> None:
+    """:class:`~selfsched.errors.Conflict` unless *entry* is numbered one past *last_seq* (the
+    last stored entry's, ``None`` for an empty record): the chain neither forks nor skips."""
+    expected = 1 if last_seq is None else last_seq + 1
+    if entry.seq != expected:
+        raise Conflict(
+            f"Audit entry {entry.seq} does not follow entry {expected - 1}; reload the last "
+            f"entry and chain to it."
+        )
 
 
 def identifier(name: str, value: object) -> str:

@@ -431,6 +431,8 @@ class _PostgresUnit:
 
     def append_audit(self, entry: AuditEntry) -> None:
         _checks.entry(entry)
+        last = self._rows(self._q("SELECT seq FROM {s}.audit ORDER BY position DESC LIMIT 1"))
+        _checks.follows(entry, last[0][0] if last else None)
         self._write(
             self._q(
                 "INSERT INTO {s}.audit ({cols}) "

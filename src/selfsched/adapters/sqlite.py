@@ -329,6 +329,8 @@ class _SqliteUnit:
 
     def append_audit(self, entry: AuditEntry) -> None:
         _checks.entry(entry)
+        last = self._rows("SELECT seq FROM audit ORDER BY position DESC LIMIT 1")
+        _checks.follows(entry, last[0][0] if last else None)
         self._write(
             f"INSERT INTO audit ({_AUDIT_COLUMNS}) "  # noqa: S608  (constant column names)
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
