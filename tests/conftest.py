@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# The store contract asserts in a module of the package: have pytest rewrite its asserts as it
+# does the tests', for detailed failure messages. `pytester` runs the contract on broken stores.
+pytest.register_assert_rewrite("selfsched.testing.contract")
+pytest_plugins = ["pytester"]
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
