@@ -58,11 +58,17 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run every script in examples/ and the preview command."""
+    """Run every script in examples/, the preview command and the SQLAlchemy store's tests.
+
+    The store's tests (the store contract) run on SQLite, and on PostgreSQL too when
+    SELFSCHED_TEST_POSTGRES_DSN is set, as .ci/run sets it.
+    """
+    _install_group(session, "examples")
     session.install("-e", ".[testing]")
     for script in sorted(Path("examples").glob("*.py")):
         session.run("python", str(script))
     session.run("selfsched", "preview", "--now", "2026-03-02T08:00:00-05:00")
+    session.run("pytest", "examples/sqlalchemy_store", *session.posargs)
 
 
 @nox.session(default=False)
