@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from inputs import Interval, busy, candidates, days, window
 
 from selfsched import ApprovalPolicy, ClinicianCalendar
+from selfsched.slots import NO_HORIZON_SEARCH
 
 
 def free_slots(
@@ -27,7 +28,7 @@ def free_slots(
     lo, hi = window(clinician, first_day, last_day)
     blocked = busy(calendar, policy, lo - timedelta(days=1), hi + timedelta(days=1))
     earliest = now + policy.min_notice
-    latest = now + policy.horizon
+    latest = now + (policy.horizon or NO_HORIZON_SEARCH)
     free: list[Interval] = []
     for day in days(first_day, last_day):
         for start, end in candidates(clinician, policy.grid_minutes, day):

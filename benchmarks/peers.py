@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from inputs import Interval, busy, days, window, work_ranges
 
 from selfsched import ApprovalPolicy, ClinicianCalendar
+from selfsched.slots import NO_HORIZON_SEARCH
 
 FreeSlots = Callable[[ClinicianCalendar, ApprovalPolicy, date, date, datetime], list[Interval]]
 
@@ -99,7 +100,7 @@ def portion_free_slots(
     grid = timedelta(minutes=policy.grid_minutes)
     grid_s = policy.grid_minutes * 60
     earliest = now + policy.min_notice
-    latest = now + policy.horizon
+    latest = now + (policy.horizon or NO_HORIZON_SEARCH)
     result: list[Interval] = []
     for atomic in free:
         start: datetime = atomic.lower

@@ -41,6 +41,7 @@ from workloads import Practice, Workload, describe, n200, w0, w1, w1x100, w365
 
 import selfsched
 from selfsched import Slot, _candidates
+from selfsched.slots import NO_HORIZON_SEARCH
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -89,7 +90,7 @@ def _fa_days(p: Practice) -> tuple[date, date]:
     z = p.workloads[0].calendar.clinician.tz
     return (
         (p.now + p.policy.min_notice).astimezone(z).date(),
-        (p.now + p.policy.horizon).astimezone(z).date(),
+        (p.now + (p.policy.horizon or NO_HORIZON_SEARCH)).astimezone(z).date(),
     )
 
 

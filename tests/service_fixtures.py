@@ -37,6 +37,7 @@ from selfsched.model import (
 from selfsched.outbox import DispatchReport, RetrySchedule
 from selfsched.permissions import ClientActor, ClinicianActor, Role, StaffActor, SystemActor
 from selfsched.service import Scheduler
+from selfsched.settings import LiveSettings
 from selfsched.testing import (
     FixedClock,
     InMemoryDirectory,
@@ -76,6 +77,7 @@ __all__ = [
     "build",
     "dispatch_rounds",
     "snapshot",
+    "use_settings",
 ]
 
 CLINIC_ZONE = "America/New_York"
@@ -198,6 +200,14 @@ def build(
         max_attempts=max_attempts,
     )
     return World(scheduler, store, clock, mailer, chart, directory)
+
+
+def use_settings(scheduler: Scheduler, practice: Practice) -> None:
+    """Put *practice* in force behind the scheduler's back: no actor, no audit entry (tests only;
+    a backend calls :meth:`Scheduler.change_settings`)."""
+    settings = scheduler.settings
+    assert isinstance(settings, LiveSettings)
+    settings.replace(practice)
 
 
 def snapshot(

@@ -120,36 +120,35 @@ ACTORS: Final[Mapping[str, Actor | None]] = {
     "BI-": _staff(Role.BILLER, on=False),
     "FD+": _staff(Role.FRONT_DESK, on=True),
     "FD-": _staff(Role.FRONT_DESK, on=False),
-    "ST+": _staff(Role.CLINICIAN, on=True),  # staff whose role is "clinician"
     "sys": SystemActor(),
 }
 """Every kind of actor. ``+``/``-``: the "approve appointment requests" checkbox on/off (for a
 role outside the approver roles the checkbox is inactive and its value must not matter)."""
 
 EXPECTED_TABLE: Final = """
-operation             --  cl  ocl cn  ocn SA+ SA- AS+ AS- CD+ CD- SC+ SC- BI+ BI- FD+ FD- ST+ sys
-my_appointments       PD  -   -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-client_slots          PD  -   -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-book                  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-cancel                PD  ok  NF  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-schedule              PD  PD  PD  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
-approval_queue        PD  PD  PD  vw  vw  vw  PD  vw  PD  vw  PD  vw  PD  PD  PD  PD  PD  PD  PD
-queue_count           -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -
-appointment_details   PD  -   NF  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
-explain_slots         PD  PD  PD  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
-approve               PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-reject_pending        PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-reject_booked         PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-edit                  PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-cancel_by_practice    PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-book_for_client       PD  PD  PD  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD  PD
-perm_on_scheduler     PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-perm_on_biller        PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-perm_off_biller       PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
-dry_run               PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
-expire_due            -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  -
-failed_deliveries     PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
-retry_delivery        PD  PD  PD  PD  PD  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  PD
+operation             --  cl  ocl cn  ocn SA+ SA- AS+ AS- CD+ CD- SC+ SC- BI+ BI- FD+ FD- sys
+my_appointments       PD  -   -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+client_slots          PD  -   -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+book                  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+cancel                PD  ok  NF  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+schedule              PD  PD  PD  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw
+approval_queue        PD  PD  PD  vw  vw  vw  PD  vw  PD  vw  PD  vw  PD  PD  PD  PD  PD  vw
+queue_count           -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -   -
+appointment_details   PD  -   NF  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw
+explain_slots         PD  PD  PD  vw  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
+approve               PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+reject_pending        PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+reject_booked         PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+edit                  PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+cancel_by_practice    PD  PD  NF  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+book_for_client       PD  PD  PD  ok  PD  ok  PD  ok  PD  ok  PD  ok  PD  PD  PD  PD  PD  PD
+perm_on_scheduler     PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+perm_on_biller        PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+perm_off_biller       PD  PD  PD  PD  PD  ok  ok  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD
+dry_run               PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
+expire_due            -   PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  PD  -
+failed_deliveries     PD  PD  PD  PD  PD  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  vw  PD
+retry_delivery        PD  PD  PD  PD  PD  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  PD
 """
 """Rows: operations; columns: the actors above; cells: the codes in the module docstring."""
 

@@ -12,7 +12,7 @@ import pytest
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.errors import Conflict, NotFound
 from selfsched.events import AuditEntry, ChartNote, OutboxItem, chain
-from selfsched.model import Appointment
+from selfsched.model import Appointment, StatusValue
 
 T0 = datetime(2026, 4, 13, 14, 0, tzinfo=UTC)
 
@@ -22,7 +22,7 @@ def appt(
     *,
     start: datetime = T0,
     minutes: int = 50,
-    status: str = "pending",
+    status: StatusValue = "pending",
     client_id: str = "alice",
     clinician_id: str = "c1",
 ) -> Appointment:

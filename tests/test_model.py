@@ -25,6 +25,7 @@ from selfsched import (
     Weekday,
     WorkHours,
 )
+from selfsched.model import StatusValue
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -32,7 +33,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 def appointment(
     start: datetime,
     end: datetime,
-    status: AppointmentStatus | str = AppointmentStatus.BOOKED,
+    status: AppointmentStatus | StatusValue = AppointmentStatus.BOOKED,
 ) -> Appointment:
     """An appointment of client c1 with clinician dr-a."""
     return Appointment(

@@ -105,15 +105,31 @@ def test_unknown_role_is_refused() -> None:
     Regression: the converter used to let enum's bare ValueError escape.
     """
     with pytest.raises(InvalidInput) as caught:
-        StaffActor(staff_id="s", role="janitor")
+        StaffActor(staff_id="s", role="janitor")  # type: ignore[arg-type]
 
     expected = (
         "'janitor' is not a staff role; use one of 'system_administrator', "
         "'assistant_system_administrator', 'clinical_director', 'scheduler', 'biller', "
-        "'front_desk', 'clinician'."
+        "'front_desk'."
     )
     assert expected == str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+def test_there_is_one_way_to_act_as_a_clinician() -> None:
+    """A staff member with a "clinician" role could never approve even their own clients'
+    requests: the role is gone, and asking for it says which actor to use instead."""
+    with pytest.raises(InvalidInput) as caught:
+        StaffActor(staff_id="s", role="clinician")  # type: ignore[arg-type]
+
+    expected = (
+        "'clinician' is not a staff role: a clinician acts on their own clients' appointments "
+        "as ClinicianActor(clinician_id=...). Staff roles are 'system_administrator', "
+        "'assistant_system_administrator', 'clinical_director', 'scheduler', 'biller', "
+        "'front_desk'."
+    )
+    assert expected == str(caught.value)
+    assert "clinician" not in {role.value for role in Role}
 
 
 def test_checkbox_is_off_by_default() -> None:

@@ -156,7 +156,7 @@ MATRIX_CATCHES: dict[str, set[tuple[str, str]]] = {
     "approver permission check dropped": {
         (operation, actor)
         for operation in ("approve", "reject_pending", "reject_booked")
-        for actor in ("SA-", "AS-", "CD-", "SC-", "BI+", "BI-", "FD+", "FD-", "ST+")
+        for actor in ("SA-", "AS-", "CD-", "SC-", "BI+", "BI-", "FD+", "FD-")
     },
     "ownership check dropped": {
         (operation, "ocl")

@@ -49,6 +49,7 @@ from selfsched.service import (
     Scheduler,
     display_state,
 )
+from selfsched.settings import LiveSettings
 from selfsched.slots import (
     ExplainedSlot,
     Reason,
@@ -84,6 +85,7 @@ __all__ = [
     "EmailMessage",
     "EventKind",
     "ExplainedSlot",
+    "LiveSettings",
     "Origin",
     "OutboxItem",
     "Practice",

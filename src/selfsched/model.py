@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -39,9 +39,13 @@ __all__ = [
     "Clinician",
     "ClinicianCalendar",
     "EventKind",
+    "EventKindValue",
+    "ModeValue",
     "Origin",
+    "OriginValue",
     "Practice",
     "SchedulingMode",
+    "StatusValue",
     "TimeRange",
     "Weekday",
     "WorkHours",
@@ -170,19 +174,28 @@ def _to_enum(kind: type[_E], value: object, error: type[InvalidInput]) -> _E:
         raise error(msg) from None
 
 
-def _to_kind(value: object) -> EventKind:
+# The converters' parameter types are what attrs gives the constructors: an enum member or one of
+# its documented string values, so a type checker refuses ``status="bookd"`` in the caller's code.
+# At run time a wrong value still raises, naming the valid choices.
+EventKindValue = Literal["one_off", "all_day", "recurring"]
+StatusValue = Literal["pending", "booked", "rejected", "missed", "cancelled", "expired"]
+OriginValue = Literal["client", "staff"]
+ModeValue = Literal["disabled", "instant", "requires_approval"]
+
+
+def _to_kind(value: EventKind | EventKindValue) -> EventKind:
     return _to_enum(EventKind, value, InvalidInput)
 
 
-def _to_status(value: object) -> AppointmentStatus:
+def _to_status(value: AppointmentStatus | StatusValue) -> AppointmentStatus:
     return _to_enum(AppointmentStatus, value, InvalidInput)
 
 
-def _to_origin(value: object) -> Origin:
+def _to_origin(value: Origin | OriginValue) -> Origin:
     return _to_enum(Origin, value, InvalidInput)
 
 
-def _to_mode(value: object) -> SchedulingMode:
+def _to_mode(value: SchedulingMode | ModeValue) -> SchedulingMode:
     return _to_enum(SchedulingMode, value, InvalidPolicy)
 
 
@@ -707,10 +720,13 @@ class ApprovalPolicy:
     """Default: requests wait for approval, so nothing reaches a schedule unreviewed."""
     grid_minutes: int = attrs.field(default=30, validator=_grid)
     """Slot starts at :00 (60), :00/:30 (30) or every quarter hour (15). Default 30."""
-    min_notice: timedelta = attrs.field(default=timedelta(hours=24), validator=_positive)
-    """No slot starts sooner than this after ``now``. Default 24 hours."""
-    horizon: timedelta = attrs.field(default=timedelta(days=60), validator=_positive)
-    """No slot starts later than this after ``now``. Default 60 days."""
+    min_notice: timedelta = attrs.field(default=timedelta(hours=24), validator=_not_negative)
+    """No slot starts sooner than this after ``now``. Default 24 hours; ``timedelta(0)`` lets a
+    client book any slot that has not started yet."""
+    horizon: timedelta | None = attrs.field(default=timedelta(days=60), validator=_positive)
+    """No slot starts later than this after ``now``. Default 60 days; ``None`` is no horizon
+    (:func:`~selfsched.first_available` then looks :data:`~selfsched.slots.NO_HORIZON_SEARCH`
+    ahead)."""
     buffer_before: timedelta = attrs.field(default=timedelta(0), validator=_not_negative)
     """Free time before every appointment (the one being booked too). Default none.
 
@@ -732,7 +748,7 @@ class ApprovalPolicy:
     """An undecided request expires this long after it was made (and always at its start)."""
 
     def __attrs_post_init__(self) -> None:
-        if self.horizon <= self.min_notice:
+        if self.horizon is not None and self.horizon <= self.min_notice:
             raise InvalidPolicy(
                 f"horizon ({self.horizon}) must be longer than min_notice ({self.min_notice}), "
                 f"or no slot could ever be offered."
@@ -810,3 +826,26 @@ class Practice:
     def policy_for(self, clinician_id: str) -> ApprovalPolicy:
         """The clinician's override if there is one, else the practice's policy."""
         return self.clinician_policies.get(clinician_id, self.policy)
+
+    def with_policy(self, clinician_id: str | None = None, **changes: Any) -> Practice:  # noqa: ANN401
+        """These settings with some policy fields changed; ``self`` is left as it is.
+
+        Without *clinician_id* the practice's policy changes (clinicians with an override keep
+        theirs). With one, that clinician's override changes, starting from the policy they
+        follow now. Unknown field names raise :class:`~selfsched.errors.InvalidPolicy` naming
+        the fields there are; values are checked as :class:`ApprovalPolicy` checks them.
+        """
+        fields = attrs.fields_dict(ApprovalPolicy)
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise InvalidPolicy(
+                f"ApprovalPolicy has no field {', '.join(map(repr, unknown))}; the fields are "
+                f"{', '.join(fields)}."
+            )
+        if clinician_id is None:
+            return attrs.evolve(self, policy=attrs.evolve(self.policy, **changes))
+        _validate.identifier("clinician_id", clinician_id)
+        changed = attrs.evolve(self.policy_for(clinician_id), **changes)
+        return attrs.evolve(
+            self, clinician_policies={**self.clinician_policies, clinician_id: changed}
+        )

@@ -4,7 +4,9 @@ Identity is the caller's: it authenticates people and hands selfsched an *actor*
 here are pure functions of those values.
 
 - A client acts only on its own appointments.
-- The appointment's clinician may approve, reject and edit it.
+- A clinician acts as a :class:`ClinicianActor`: they may approve, reject and edit their own
+  clients' appointments. There is no "clinician" staff role; a clinician who also holds a staff
+  role (a clinical director who sees clients) acts as a :class:`StaffActor` for practice-wide work.
 - A staff member may approve or reject only with a role among :data:`APPROVER_ROLES` *and* the
   permission switched on; only a System Administrator switches it, and only for those roles.
 """
@@ -12,6 +14,7 @@ here are pure functions of those values.
 from __future__ import annotations
 
 import enum
+from typing import Literal
 
 import attrs
 
@@ -25,11 +28,13 @@ __all__ = [
     "ClientActor",
     "ClinicianActor",
     "Role",
+    "RoleValue",
     "StaffActor",
     "SystemActor",
     "actor_label",
     "can_decide",
     "can_edit",
+    "can_read",
     "can_see_staff_views",
     "check_actor",
     "set_approval_permission",
@@ -37,7 +42,11 @@ __all__ = [
 
 
 class Role(enum.StrEnum):
-    """Practice staff roles."""
+    """Practice staff roles.
+
+    There is deliberately no clinician role: a clinician acting on their own schedule is a
+    :class:`ClinicianActor`, the one way to act as a clinician.
+    """
 
     SYSTEM_ADMINISTRATOR = "system_administrator"
     ASSISTANT_SYSTEM_ADMINISTRATOR = "assistant_system_administrator"
@@ -45,7 +54,17 @@ class Role(enum.StrEnum):
     SCHEDULER = "scheduler"
     BILLER = "biller"
     FRONT_DESK = "front_desk"
-    CLINICIAN = "clinician"
+
+
+RoleValue = Literal[
+    "system_administrator",
+    "assistant_system_administrator",
+    "clinical_director",
+    "scheduler",
+    "biller",
+    "front_desk",
+]
+"""The string values a :class:`StaffActor`'s ``role`` accepts besides the :class:`Role` members."""
 
 
 APPROVER_ROLES = frozenset(
@@ -62,11 +81,16 @@ APPROVER_ROLES = frozenset(
 _ID = _validate.field(_validate.identifier)
 
 
-def _to_role(value: str) -> Role:
+def _to_role(value: Role | RoleValue) -> Role:
     try:
         return Role(value)
     except ValueError:
         allowed = ", ".join(repr(r.value) for r in Role)
+        if isinstance(value, str) and value.strip().lower() == "clinician":
+            raise InvalidInput(
+                f"'clinician' is not a staff role: a clinician acts on their own clients' "
+                f"appointments as ClinicianActor(clinician_id=...). Staff roles are {allowed}."
+            ) from None
         raise InvalidInput(f"{value!r} is not a staff role; use one of {allowed}.") from None
 
 
@@ -104,7 +128,13 @@ class StaffActor:
 
 @attrs.frozen
 class SystemActor:
-    """The library itself acting on a schedule (expiring undecided requests)."""
+    """The library itself, or the backend's own jobs (a nightly export, a sync).
+
+    It expires undecided requests (:meth:`~selfsched.Scheduler.expire_due`) and may read what a
+    job needs: a clinician's schedule, the whole approval queue and one appointment. It decides
+    nothing. Name each job (``SystemActor("nightly-export")``): the audit records it as
+    ``system:<name>``.
+    """
 
     name: str = attrs.field(default="system", validator=_ID)
 
@@ -147,6 +177,14 @@ def can_decide(actor: Actor | None, appointment: Appointment) -> bool:
             return actor.may_approve
         case _:
             return False
+
+
+def can_read(actor: Actor | None, clinician_id: str | None = None) -> bool:
+    """May *actor* read *clinician_id*'s appointments (schedules, one appointment, the queue)?
+
+    Whoever sees staff views, and the system (the backend's own jobs).
+    """
+    return isinstance(actor, SystemActor) or can_see_staff_views(actor, clinician_id)
 
 
 def can_edit(actor: Actor | None, appointment: Appointment) -> bool:

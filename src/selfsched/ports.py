@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from selfsched.events import AuditEntry, ChartNote, EmailMessage, OutboxItem
-from selfsched.model import Appointment, CalendarEvent, Client, Clinician
+from selfsched.model import Appointment, CalendarEvent, Client, Clinician, Practice
 
 __all__ = [
     "AppointmentStore",
@@ -27,6 +27,7 @@ __all__ = [
     "Directory",
     "IdGenerator",
     "Mailer",
+    "SettingsSource",
     "UnitOfWork",
 ]
 
@@ -62,6 +63,18 @@ class Chart(Protocol):
     """Adds a note to a client's chart (Notes and Documents)."""
 
     def add_note(self, note: ChartNote) -> None: ...
+
+
+@runtime_checkable
+class SettingsSource(Protocol):
+    """Where the practice settings come from while the backend runs (its settings screen).
+
+    :class:`selfsched.settings.LiveSettings` is one you can replace atomically. The scheduler
+    calls :meth:`current` whenever a use case needs the settings, from any thread: return a whole
+    :class:`~selfsched.Practice` value, never one being changed in place (it is frozen anyway).
+    """
+
+    def current(self) -> Practice: ...
 
 
 @runtime_checkable

@@ -63,11 +63,13 @@ from selfsched.permissions import (
     Actor,
     ClientActor,
     ClinicianActor,
+    Role,
     StaffActor,
     SystemActor,
     actor_label,
     can_decide,
     can_edit,
+    can_read,
     can_see_staff_views,
     check_actor,
     set_approval_permission,
@@ -79,6 +81,7 @@ from selfsched.ports import (
     Directory,
     IdGenerator,
     Mailer,
+    SettingsSource,
     UnitOfWork,
 )
 from selfsched.requests import Action
@@ -183,7 +186,7 @@ class Scheduler:
         directory: Directory,
         clock: Clock,
         ids: IdGenerator,
-        practice: Practice,
+        practice: Practice | SettingsSource,
         mailer: Mailer | None = None,
         chart: Chart | None = None,
         send_confirmations: bool = False,
@@ -196,7 +199,11 @@ class Scheduler:
         _check_ports(store=store, directory=directory, clock=clock, ids=ids, mailer=mailer)
         if chart is not None:
             _validate.conforms("chart", chart, Chart, "a Chart (with add_note) or None")
-        _validate.instance("practice", practice, Practice, "a Practice")
+        if isinstance(practice, Practice):
+            practice = settings.LiveSettings(practice)
+        _validate.conforms(
+            "practice", practice, SettingsSource, "a Practice or a SettingsSource (with current())"
+        )
         _validate.flag("send_confirmations", send_confirmations)
         _validate.flag("auto_dispatch", auto_dispatch)
         emails.check_header("email_domain", _validate.identifier("email_domain", email_domain))
@@ -210,7 +217,9 @@ class Scheduler:
         self.directory = directory
         self.clock = clock
         self.ids = ids
-        self.practice = practice
+        self.settings: SettingsSource = practice
+        """Where the practice settings come from: a :class:`~selfsched.settings.LiveSettings`
+        when the scheduler was given a plain :class:`~selfsched.Practice`."""
         self.mailer = mailer
         self.chart = chart
         self.send_confirmations = send_confirmations
@@ -226,6 +235,14 @@ class Scheduler:
             max_attempts=max_attempts,
             schedule=retry,
         )
+
+    @property
+    def practice(self) -> Practice:
+        """The practice settings in force now (read from :attr:`settings` on every use)."""
+        current = self.settings.current()
+        if not isinstance(current, Practice):
+            raise WrongType("settings.current()", "a Practice", current)
+        return current
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -614,7 +631,7 @@ class Scheduler:
         """The clinician's appointments over local dates, each with its display state."""
 
         def body() -> list[ScheduleEntry]:
-            if not can_see_staff_views(actor, clinician_id):
+            if not can_read(actor, clinician_id):
                 raise PermissionDenied("Only the clinician or practice staff see this schedule.")
             clinician = self._clinician(clinician_id)
             z = clinician.tz
@@ -635,7 +652,7 @@ class Scheduler:
         match check_actor(actor):
             case ClinicianActor(clinician_id=cid):
                 scope: Callable[[Appointment], bool] = lambda a: a.clinician_id == cid  # noqa: E731
-            case StaffActor(may_approve=True):
+            case StaffActor(may_approve=True) | SystemActor():
                 scope = lambda a: True  # noqa: ARG005, E731
             case _:
                 raise PermissionDenied(
@@ -645,7 +662,11 @@ class Scheduler:
             return [a for a in uow.pending() if scope(a)]
 
     def approval_queue(self, actor: Actor | None) -> list[Appointment]:
-        """The ``PENDING`` requests *actor* may decide, soonest first. Recorded in the audit."""
+        """The ``PENDING`` requests *actor* may decide, soonest first. Recorded in the audit.
+
+        A :class:`~selfsched.SystemActor` (the backend's own job) reads every request, and
+        decides none.
+        """
         return self._view(actor, "view_queue", None, lambda: self._queue(actor))
 
     def queue_count(self, actor: Actor | None) -> int:
@@ -677,10 +698,7 @@ class Scheduler:
         def body() -> Appointment:
             with self.store.unit_of_work() as uow:
                 appointment = self._load(uow, appointment_id)
-            if not (
-                can_see_staff_views(actor, appointment.clinician_id)
-                and not isinstance(actor, SystemActor)
-            ):
+            if not can_read(actor, appointment.clinician_id):
                 raise PermissionDenied("Only the clinician or practice staff see this appointment.")
             return appointment
 
@@ -1046,6 +1064,61 @@ class Scheduler:
             )
         return changed
 
+    def change_settings(
+        self, actor: Actor | None, practice: Practice, *, expected: Practice | None = None
+    ) -> Practice:
+        """Put new practice settings in force at once, for every later call; audited.
+
+        For a System Administrator, and only when :attr:`settings` can be replaced (it is a
+        :class:`~selfsched.settings.LiveSettings`, or anything with the same ``replace``).
+        Preview a change with :meth:`dry_run` first: appointments already made are kept, even
+        those the new settings would not allow. *expected* is the value you read and changed:
+        :class:`~selfsched.errors.Conflict` if someone changed the settings since. Returns the
+        settings replaced. The audit entry lists every changed field and its new value.
+        """
+
+        def checks() -> None:
+            check_actor(actor)
+            _validate.instance("practice", practice, Practice, "a Practice")
+            _validate.optional(lambda n, v: _validate.instance(n, v, Practice, "a Practice"))(
+                "expected", expected
+            )
+            if not (isinstance(actor, StaffActor) and actor.role is Role.SYSTEM_ADMINISTRATOR):
+                raise PermissionDenied("Only a System Administrator can change the settings.")
+
+        with self._recorded(actor, "change_settings", None):
+            checks()
+            replace = getattr(self.settings, "replace", None)
+            if not callable(replace):
+                raise WrongType(
+                    "settings", "settings that can be replaced (a LiveSettings)", self.settings
+                )
+            at = self._now()
+            previous = self.practice
+            replaced: Practice | None = None
+            try:
+                with self.store.unit_of_work() as uow:
+                    self._audit(
+                        uow,
+                        actor=actor,
+                        action="change_settings",
+                        outcome="ok",
+                        at=at,
+                        changes=_settings_changes(previous, practice),
+                    )
+                    # Last in the unit: a refused replacement (``expected``) discards the entry.
+                    replaced = _validate.instance(
+                        "settings.replace()",
+                        replace(practice, expected=expected),
+                        Practice,
+                        "a Practice",
+                    )
+            except BaseException:
+                if replaced is not None:  # in force but not recorded: put the old ones back
+                    replace(replaced, expected=practice)
+                raise
+        return replaced
+
     # -- system -----------------------------------------------------------------------------------
 
     def expire_due(self, actor: Actor | None = None) -> list[Appointment]:
@@ -1283,6 +1356,31 @@ def _check_ports(
         _validate.conforms(name, value, port, noun)
     if mailer is not None:
         _validate.conforms("mailer", mailer, Mailer, "a Mailer (with send(message)) or None")
+
+
+def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
+    """Every setting that differs, by dotted name: ``policy.min_notice``, ``policy[dr-a].mode``."""
+
+    def policy(prefix: str, a: ApprovalPolicy | None, b: ApprovalPolicy | None) -> None:
+        if b is None:
+            changes[prefix] = "(practice policy)"
+            return
+        for field in attrs.fields(ApprovalPolicy):
+            value = getattr(b, field.name)
+            if a is None or getattr(a, field.name) != value:
+                changes[f"{prefix}.{field.name}"] = value
+
+    changes: dict[str, object] = {
+        name: getattr(new, name)
+        for name in ("name", "zone", "phone")
+        if getattr(old, name) != getattr(new, name)
+    }
+    policy("policy", old.policy, new.policy)
+    for clinician_id in sorted({*old.clinician_policies, *new.clinician_policies}):
+        a, b = old.clinician_policies.get(clinician_id), new.clinician_policies.get(clinician_id)
+        if a != b:
+            policy(f"policy[{clinician_id}]", a, b)
+    return changes
 
 
 WITHHELD = "(withheld: the note is in the outbox and reaches the chart when retried)"

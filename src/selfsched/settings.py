@@ -1,27 +1,73 @@
-"""Settings dry runs, pure: would new settings still allow an appointment that already exists?
+"""Practice settings that change while the backend runs, and dry runs of a change.
 
-The :class:`~selfsched.Scheduler` loads each future open client booking with its neighbours and
-asks :func:`no_longer_allowed`; nothing here reads a store or a clock.
+- :class:`LiveSettings` holds the practice's current :class:`~selfsched.Practice` and replaces it
+  atomically: a use case reads one whole value, never half of a change.
+- :func:`no_longer_allowed`, pure: would new settings still allow an appointment that already
+  exists? The :class:`~selfsched.Scheduler` loads each future open client booking with its
+  neighbours and asks it (:meth:`~selfsched.Scheduler.dry_run`); nothing here reads a store or a
+  clock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
 
-from selfsched.errors import OffGrid
+from selfsched import _validate
+from selfsched.errors import Conflict, OffGrid
 from selfsched.model import (
     Appointment,
     AppointmentStatus,
     ApprovalPolicy,
     ClinicianCalendar,
+    Practice,
     SchedulingMode,
 )
 from selfsched.slots import Reason, check_slot
 
-__all__ = ["KEPT_REGARDLESS", "no_longer_allowed"]
+__all__ = ["KEPT_REGARDLESS", "LiveSettings", "no_longer_allowed"]
+
+
+class LiveSettings:
+    """The practice settings of a running backend: read whole, replaced atomically.
+
+    A :class:`~selfsched.Scheduler` built with a plain :class:`~selfsched.Practice` keeps it in
+    one of these (``scheduler.settings``). Safe to share between threads: :meth:`current` returns
+    the value in place at that moment; :meth:`replace` swaps it under a lock, and with
+    ``expected`` refuses to overwrite a change someone else made since you read the settings.
+    """
+
+    def __init__(self, practice: Practice) -> None:
+        self._practice = _validate.instance("practice", practice, Practice, "a Practice")
+        self._lock = threading.Lock()
+
+    def current(self) -> Practice:
+        """The settings in force now."""
+        return self._practice
+
+    def replace(self, practice: Practice, *, expected: Practice | None = None) -> Practice:
+        """Put *practice* in force; return the settings it replaced.
+
+        With *expected* (the value you read and changed), :class:`~selfsched.errors.Conflict`
+        when the settings in force are no longer that value.
+        """
+        _validate.instance("practice", practice, Practice, "a Practice")
+        _validate.optional(lambda n, v: _validate.instance(n, v, Practice, "a Practice"))(
+            "expected", expected
+        )
+        with self._lock:
+            previous = self._practice
+            if expected is not None and previous != expected:
+                raise Conflict(
+                    "The practice settings changed since you read them; read them again and "
+                    "make your change on the new value."
+                )
+            self._practice = practice
+            return previous
+
 
 KEPT_REGARDLESS = frozenset({Reason.MIN_NOTICE, Reason.HORIZON, Reason.PAST, Reason.CLIENT_CAP})
 """Reasons about booking *now*: an appointment already made keeps its place despite them."""

@@ -51,6 +51,7 @@ from selfsched.model import (
 from selfsched.recurrence import busy_intervals, occurrences
 
 __all__ = [
+    "NO_HORIZON_SEARCH",
     "ExplainedSlot",
     "Reason",
     "Slot",
@@ -416,13 +417,25 @@ class _Run:
         return self.candidates.times(self.length)
 
 
+NO_HORIZON_SEARCH = timedelta(days=366)
+"""How far :func:`first_available` looks ahead for a policy without a horizon: a year."""
+
+_NO_HORIZON_END = _time.ts(datetime.combine(_time.LAST_DAY, datetime.max.time(), UTC))
+"""``_Run.horizon_end`` without a horizon: after every start selfsched can compute."""
+
+
 def _bounds(now_utc: datetime, policy: ApprovalPolicy) -> tuple[int, int, int]:
     """``_Run.now``, ``_Run.notice_end`` and ``_Run.horizon_end`` for an aware UTC ``now``."""
     now_us = (now_utc - _time.EPOCH) // _MICROSECOND
+    horizon_end = (
+        _NO_HORIZON_END
+        if policy.horizon is None
+        else (now_us + policy.horizon // _MICROSECOND) // 1_000_000
+    )
     return (
         -(-now_us // 1_000_000),
         -(-(now_us + policy.min_notice // _MICROSECOND) // 1_000_000),
-        (now_us + policy.horizon // _MICROSECOND) // 1_000_000,
+        horizon_end,
     )
 
 
@@ -664,6 +677,8 @@ def first_available(
 ) -> tuple[Clinician, Slot] | None:
     """The earliest available slot across clinicians, or ``None`` within the horizon.
 
+    With no horizon (``policy.horizon is None``) it looks :data:`NO_HORIZON_SEARCH` ahead.
+
     Each clinician's days are examined in growing chunks (1, 2, 4, ... days) from the first day
     the minimum notice allows, so a clinician with an opening soon costs only a few days' work.
     Ties go to the clinician given first.
@@ -672,13 +687,14 @@ def first_available(
     _validate.optional(_validate.identifier)("client_id", client_id)
     calendars = _validate.tuple_of("calendars", calendars, ClinicianCalendar, "a ClinicianCalendar")
     now_utc = _time.in_span("now", now)
+    ahead = NO_HORIZON_SEARCH if policy.horizon is None else policy.horizon
     try:
-        latest: datetime | None = now_utc + policy.horizon
+        latest: datetime | None = now_utc + ahead
     except OverflowError:
         latest = None
     if latest is None or latest.date() >= _time.LAST_DAY:
         raise InvalidRange(
-            f"now={now!r} plus the horizon ({policy.horizon}) is past the last date selfsched "
+            f"now={now!r} plus the horizon ({ahead}) is past the last date selfsched "
             f"can compute; pass a realistic now and horizon."
         )
     earliest = now_utc + policy.min_notice  # the horizon is longer than the notice

@@ -627,12 +627,17 @@ def _minutes(draw: st.DrawFn, lo: int, hi: int, default: timedelta) -> timedelta
     return _int(draw, lo, hi) * _MINUTE if _flip(draw) else default
 
 
+_DEFAULT_HORIZON = timedelta(days=60)
+
+
 def _policy(draw: st.DrawFn) -> ApprovalPolicy:
     default = ApprovalPolicy()
-    min_notice = _minutes(draw, 1, 7 * 24 * 60, default.min_notice)
-    horizon = _minutes(draw, 1, 90 * 24 * 60, default.horizon)
-    if horizon <= min_notice:
-        horizon += min_notice
+    min_notice = _minutes(draw, 0, 7 * 24 * 60, default.min_notice)
+    horizon: timedelta | None = None
+    if not (_flip(draw) and _flip(draw)):  # no horizon a quarter of the time
+        horizon = _minutes(draw, 1, 90 * 24 * 60, _DEFAULT_HORIZON)
+        if horizon <= min_notice:
+            horizon += min_notice
     return ApprovalPolicy(
         mode=_pick(
             draw,
@@ -777,7 +782,7 @@ def slot_queries(
     elif where == 1:
         now = start - rules.min_notice + inside
     elif where == 2:
-        now = start - rules.horizon + inside
+        now = start - (rules.horizon or _DEFAULT_HORIZON) + inside
     else:
         now = start + inside
     now += _sub_minute(draw)

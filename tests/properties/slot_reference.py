@@ -327,7 +327,7 @@ def reference_explain(
             reasons.add(Reason.PAST)
         elif start < now + policy.min_notice:
             reasons.add(Reason.MIN_NOTICE)
-        if start > now + policy.horizon:
+        if policy.horizon is not None and start > now + policy.horizon:
             reasons.add(Reason.HORIZON)
         if policy.daily_max is not None and found.per_day.get(day, 0) >= policy.daily_max:
             reasons.add(Reason.DAILY_MAX)

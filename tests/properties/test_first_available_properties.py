@@ -17,6 +17,7 @@ from selfsched import (
     available_slots,
     first_available,
 )
+from selfsched.slots import NO_HORIZON_SEARCH
 from selfsched.strategies import CLIENT_IDS, CLINICIAN_ID, clinician_calendars, local_dates, zones
 
 
@@ -51,8 +52,9 @@ def questions(draw: st.DrawFn) -> Question:
         _renamed(draw(clinician_calendars(around=around)), f"clinician-{i}")
         for i in range(draw(st.integers(1, 3)))
     )
-    notice = draw(st.sampled_from((1, 60, 24 * 60))) * timedelta(minutes=1)
-    horizon = notice + draw(st.sampled_from((1, 3, 14, 60))) * timedelta(days=1)
+    notice = draw(st.sampled_from((1, 60, 24 * 60, 0))) * timedelta(minutes=1)
+    days = draw(st.sampled_from((1, 3, 14, 60, None)))
+    horizon = None if days is None else notice + days * timedelta(days=1)
     policy = ApprovalPolicy(
         grid_minutes=draw(st.sampled_from((30, 60, 15))),
         min_notice=notice,
@@ -77,7 +79,7 @@ def _first_by_hand(question: Question) -> tuple[Clinician, Slot] | None:
             calendar,
             policy,
             first_day=(question.now + policy.min_notice).astimezone(z).date(),
-            last_day=(question.now + policy.horizon).astimezone(z).date(),
+            last_day=(question.now + (policy.horizon or NO_HORIZON_SEARCH)).astimezone(z).date(),
             now=question.now,
             client_id=question.client_id,
         )

@@ -151,6 +151,12 @@ class Model:
             return actor.clinician_id == clinician
         return isinstance(actor, StaffActor)
 
+    @classmethod
+    def reads(cls, actor: Actor | None, clinician: str) -> bool:
+        """Who sees staff views, and the system (the backend's own jobs): schedules, one
+        appointment, the queue."""
+        return isinstance(actor, SystemActor) or cls.sees_staff_views(actor, clinician)
+
     # -- slots (SPEC §2) ---------------------------------------------------------------------------
 
     def on_grid(self, clinician: str, start: datetime) -> bool:
@@ -391,10 +397,11 @@ class Model:
     # -- views -------------------------------------------------------------------------------------
 
     def queue(self, actor: Actor | None) -> list[str] | None:
-        """The pending requests *actor* may decide, soonest first; ``None`` when refused."""
+        """The pending requests *actor* may decide (all of them for the system, which reads and
+        decides none), soonest first; ``None`` when refused."""
         if isinstance(actor, ClinicianActor):
             scope = [a for a in self.appts.values() if a.clinician == actor.clinician_id]
-        elif (
+        elif isinstance(actor, SystemActor) or (
             isinstance(actor, StaffActor)
             and str(actor.role) in APPROVER_ROLES
             and actor.approves_requests

@@ -76,6 +76,7 @@ from selfsched.testing import (
     RecordingMailer,
     SequentialIds,
 )
+from service_fixtures import use_settings
 from stateful.scheduler_model import (
     GRID,
     OPEN,
@@ -253,13 +254,18 @@ class SchedulerMachine(RuleBasedStateMachine):
             horizon=m.horizon,
             late_cancellation_window=m.late_window,
         )
-        self.scheduler.practice = attrs.evolve(
-            self.scheduler.practice,
-            policy=base,
-            clinician_policies={
-                c: attrs.evolve(base, mode=SchedulingMode(m.mode[c]), pending_holds_slot=m.holds[c])
-                for c in m.doctors
-            },
+        use_settings(
+            self.scheduler,
+            attrs.evolve(
+                self.scheduler.practice,
+                policy=base,
+                clinician_policies={
+                    c: attrs.evolve(
+                        base, mode=SchedulingMode(m.mode[c]), pending_holds_slot=m.holds[c]
+                    )
+                    for c in m.doctors
+                },
+            ),
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -456,7 +462,7 @@ class SchedulerMachine(RuleBasedStateMachine):
             expected: Refusal | None = None if own else NotFound
         elif appt is None:
             expected = NotFound
-        elif self.model.sees_staff_views(actor, appt.clinician):
+        elif self.model.reads(actor, appt.clinician):
             expected = None
         else:
             expected = PermissionDenied

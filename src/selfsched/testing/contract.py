@@ -37,6 +37,7 @@ import functools
 import inspect
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -171,6 +172,10 @@ class StoreContract:
     """Threads (each on its own store instance) extending the audit chain at once."""
     audit_writes: ClassVar[int] = 5
     """Entries each of the :attr:`audit_writers` appends, one unit each."""
+    audit_delay: ClassVar[float] = 0.005
+    """Seconds each audit writer's unit spends between reading the last entry and appending its
+    own, as a unit doing real work would: a serialising store spends ``audit_writers *
+    audit_writes`` times this."""
     round_trip_examples: ClassVar[int] = 25
     """Appointments Hypothesis draws for the round-trip property (each one: two units)."""
 
@@ -902,8 +907,10 @@ class StoreContract:
         def write(writer: int, target: AppointmentStore) -> None:
             for number in range(self.audit_writes):
                 with target.unit_of_work() as uow:
+                    last = uow.last_audit()
+                    time.sleep(self.audit_delay)
                     entry = draft(f"writer-{writer}", appointment_id=f"w{writer}-{number}")
-                    uow.append_audit(chain(uow.last_audit(), entry))
+                    uow.append_audit(chain(last, entry))
 
         outcomes = self._race(*(functools.partial(write, n, s) for n, s in enumerate(stores)))
         assert [None] * self.audit_writers == outcomes
