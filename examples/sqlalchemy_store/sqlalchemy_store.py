@@ -26,9 +26,9 @@ is seen as claimed by the next.
   waits for it. Units run ``READ COMMITTED`` (the store sets it), so once the wait is over every
   statement of the unit sees what the previous holder committed.
 - SQLite: the update is a write, so it takes the database's write lock; as the first statement
-  of its transaction it waits for the lock as ``BEGIN IMMEDIATE`` would, whichever transaction
-  mode the ``sqlite3`` driver is in (its legacy default, Python 3.12's ``autocommit=False``, or
-  SQLAlchemy's recipe whose ``begin`` event hook emits ``BEGIN``).
+  of its transaction it waits for the lock as ``BEGIN IMMEDIATE`` would, whether the ``sqlite3``
+  driver begins transactions itself (its default) or the engine follows SQLAlchemy's recipe (a
+  ``begin`` event hook emits ``BEGIN``). The tests run the contract both ways.
 
 A unit that cannot take the lock within ``lock_timeout`` seconds raises
 :class:`~selfsched.errors.StorageError` (PostgreSQL's ``lock_timeout``, SQLite's busy timeout).

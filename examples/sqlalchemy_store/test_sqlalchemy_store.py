@@ -13,15 +13,16 @@ set but unreachable, they fail. Each test gets a schema of its own, dropped afte
 from __future__ import annotations
 
 import os
+import sqlite3  # noqa: TID251  (only to name the type of the connection the recipe sets up)
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, create_engine, make_url, text
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy import Column, MetaData, String, Table, create_engine, event, make_url, text
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.schema import CreateSchema, DropSchema
 from sqlalchemy_store import (
@@ -62,9 +63,12 @@ class Stores:
     created before the first call; every Engine is disposed of by :meth:`close`.
     """
 
-    def __init__(self, url: URL, **engine_options: object) -> None:
+    def __init__(
+        self, url: URL, prepare: Callable[[Engine], None] | None = None, **options: object
+    ) -> None:
         self._url = url
-        self._options = engine_options
+        self._prepare = prepare
+        self._options = options
         self._engines: list[Engine] = []
         self.tables = define_tables()
         self().create_tables()
@@ -72,6 +76,8 @@ class Stores:
     def __call__(self, lock_timeout: float = 10.0) -> SqlAlchemyStore:
         # hide_parameters: an error's message never quotes a client's details.
         engine = create_engine(self._url, hide_parameters=True, **self._options)
+        if self._prepare is not None:
+            self._prepare(engine)
         self._engines.append(engine)
         return SqlAlchemyStore(engine, self.tables, lock_timeout=lock_timeout)
 
@@ -92,6 +98,26 @@ class Stores:
 def sqlite_stores(tmp_path: Path) -> Iterator[Stores]:
     """Stores over a new SQLite file."""
     stores = Stores(make_url(f"sqlite:///{tmp_path / 'selfsched.db'}"))
+    yield stores
+    stores.close()
+
+
+def emit_begin(engine: Engine) -> None:
+    """SQLAlchemy's recipe for SQLite: the driver emits no BEGIN, an event hook does instead."""
+
+    @event.listens_for(engine, "connect")
+    def driver_does_not_begin(dbapi_connection: sqlite3.Connection, _: object) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+@pytest.fixture
+def sqlite_stores_emitting_begin(tmp_path: Path) -> Iterator[Stores]:
+    """Stores over a new SQLite file, on engines that begin transactions by the recipe."""
+    stores = Stores(make_url(f"sqlite:///{tmp_path / 'selfsched.db'}"), emit_begin)
     yield stores
     stores.close()
 
@@ -151,6 +177,15 @@ class TestContractOnSqlite(StoreContract):
     def make_store(self, sqlite_stores: Stores) -> StoreFactory:
         """A new store (and Engine) over the test's SQLite file at each call."""
         return sqlite_stores
+
+
+class TestContractOnSqliteEmittingBegin(StoreContract):
+    """The store contract over a SQLite file, with SQLAlchemy emitting BEGIN (not the driver)."""
+
+    @pytest.fixture
+    def make_store(self, sqlite_stores_emitting_begin: Stores) -> StoreFactory:
+        """A new store (and Engine with the recipe's hooks) over the test's file at each call."""
+        return sqlite_stores_emitting_begin
 
 
 @pytest.mark.postgres
