@@ -380,15 +380,18 @@ def _appointment_values(appointment: Appointment) -> dict[str, object]:
 
 
 def _appointment(table: Table, row: RowMapping) -> Appointment:
+    """The appointment of a row of *table*; :class:`StorageError` if the row is malformed."""
     values = {key: row[table.c[key]] for key in APPOINTMENT_FIELDS}
     try:
         return Appointment(
-            **{
-                **values,
-                "status": AppointmentStatus(values["status"]),
-                "origin": Origin(values["origin"]),
-                "late_cancellation": bool(values["late_cancellation"]),
-            }
+            **(
+                values
+                | {
+                    "status": AppointmentStatus(values["status"]),
+                    "origin": Origin(values["origin"]),
+                    "late_cancellation": bool(values["late_cancellation"]),
+                }
+            )
         )
     except (SelfschedError, TypeError, ValueError) as exc:
         raise StorageError(f"Stored appointment {values['id']!r} is malformed: {exc}") from exc
@@ -410,6 +413,7 @@ _OUTBOX_FIELDS = (
 
 
 def _outbox_values(item: OutboxItem) -> dict[str, object]:
+    """Column values of *item*: its payload as a JSON object, and the payload's kind."""
     payload = payload_to_dict(item.payload)
     return {key: getattr(item, key) for key in _OUTBOX_FIELDS} | {
         "kind": payload["type"],
@@ -418,18 +422,21 @@ def _outbox_values(item: OutboxItem) -> dict[str, object]:
 
 
 def _outbox_item(table: Table, row: RowMapping) -> OutboxItem:
+    """The outbox item of a row of *table*; :class:`StorageError` if the row is malformed."""
     values = {key: row[table.c[key]] for key in _OUTBOX_FIELDS}
     payload = row[table.c.payload]
     if not isinstance(payload, Mapping):
         raise StorageError(f"Outbox item {values['id']!r} has a malformed payload.")
     try:
         return OutboxItem(
-            **values
-            | {
-                "payload": payload_from_dict(payload),
-                "uncertain": bool(values["uncertain"]),
-                "failed": bool(values["failed"]),
-            }
+            **(
+                values
+                | {
+                    "payload": payload_from_dict(payload),
+                    "uncertain": bool(values["uncertain"]),
+                    "failed": bool(values["failed"]),
+                }
+            )
         )
     except (SelfschedError, TypeError, ValueError) as exc:
         if isinstance(exc, StorageError):
@@ -438,9 +445,11 @@ def _outbox_item(table: Table, row: RowMapping) -> OutboxItem:
 
 
 _AUDIT_TEXT = ("actor", "action", "outcome", "appointment_id", "error", "before", "after")
+"""The audit entry's fields kept as they are (text, or ``NULL``)."""
 
 
 def _audit_values(entry: AuditEntry) -> dict[str, object]:
+    """Column values of *entry*: ``at`` as the text its hash covers, its changes as JSON text."""
     return {key: getattr(entry, key) for key in _AUDIT_TEXT} | {
         "seq": entry.seq,
         "at": entry.at.isoformat(),  # exactly the text the entry's hash covers
@@ -451,6 +460,7 @@ def _audit_values(entry: AuditEntry) -> dict[str, object]:
 
 
 def _audit_entry(table: Table, row: RowMapping) -> AuditEntry:
+    """The audit entry of a row of *table*, hash intact; :class:`StorageError` if malformed."""
     try:
         return AuditEntry(
             **{key: row[table.c[key]] for key in _AUDIT_TEXT},
@@ -470,6 +480,7 @@ def _soonest_first(appointment: Appointment) -> tuple[datetime, str]:
 
 
 def _oldest_first(item: OutboxItem) -> tuple[datetime, str]:
+    """Creation time, then id in code-point order."""
     return item.created_at, item.id
 
 
