@@ -3,8 +3,8 @@
 A store (:class:`~selfsched.ports.AppointmentStore`) keeps three kinds of values that are not
 plain columns: an outbox item's payload, an :class:`~selfsched.events.EmailMessage` or a
 :class:`~selfsched.events.ChartNote`, and an audit entry's ``changes`` pairs. These functions turn
-them into JSON and back, the same way the shipped SQLite and PostgreSQL stores do, so a row
-written by one can be read by the other.
+them into JSON and back, the same way the shipped SQLite and PostgreSQL stores do (the
+SQLAlchemy store example in the repository's ``examples/`` uses them too).
 
 Everything else a store keeps is plain: appointment fields are strings, instants, booleans and a
 version number (a status or an origin is a string enum: store its value). Keep an audit
