@@ -1,6 +1,6 @@
 """What a store of your own needs to keep outbox payloads and audit changes as JSON.
 
-A store (:class:`~selfsched.ports.AppointmentStore`) keeps three kinds of values that are not
+A store (:class:`~selfsched.ports.AppointmentStore`) keeps two kinds of values that are not
 plain columns: an outbox item's payload, an :class:`~selfsched.events.EmailMessage` or a
 :class:`~selfsched.events.ChartNote`, and an audit entry's ``changes`` pairs. These functions turn
 them into JSON and back, the same way the shipped SQLite and PostgreSQL stores do (the
