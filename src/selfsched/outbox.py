@@ -23,13 +23,14 @@ is free for the next dispatch again, unless it was delivered or given up on.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
-from selfsched import _validate
+from selfsched import _validate, logs
 from selfsched.errors import DeliveryUncertain, InvalidPolicy
 from selfsched.events import EmailMessage, OutboxItem, redacted
 from selfsched.ports import AppointmentStore, Chart, Mailer
@@ -171,6 +172,33 @@ def deliver(
     return after_attempt(item, None, now=now, max_attempts=max_attempts, schedule=schedule)
 
 
+def _log_attempt(item: OutboxItem) -> None:
+    """One ``selfsched.outbox`` record for a delivery attempt (see :mod:`selfsched.logs`).
+
+    The error is named by its class only: a caller's mailer may put an address in its message.
+    """
+    payload = item.payload
+    kind = f"email:{payload.kind}" if isinstance(payload, EmailMessage) else "chart_note"
+    error = None if item.last_error is None else item.last_error.split(":", 1)[0]
+    if item.delivered_at is not None:
+        level, outcome, error = logging.INFO, "delivered", None
+    elif item.failed:
+        level, outcome = logging.ERROR, "failed"
+    else:
+        level, outcome = logging.WARNING, "uncertain" if item.uncertain else "retry"
+    logs.emit(
+        logs.OUTBOX,
+        level,
+        event="delivery",
+        outcome=outcome,
+        item_id=item.id,
+        kind=kind,
+        appointment_id=payload.appointment_id,
+        attempts=item.attempts,
+        error=error,
+    )
+
+
 class Dispatcher:
     """Delivers a store's outbox; what :meth:`selfsched.Scheduler.dispatch` runs.
 
@@ -238,6 +266,7 @@ class Dispatcher:
                 schedule=self.schedule,
             )
             self._record(item, updated)
+            _log_attempt(updated)
             if updated.delivered_at is not None:
                 delivered += 1
             elif updated.failed:

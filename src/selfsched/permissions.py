@@ -148,7 +148,10 @@ def check_actor(value: object, name: str = "actor") -> Actor | None:
     """*value* if it is an actor or ``None`` (nobody signed in); :class:`WrongType` otherwise."""
     if value is None or isinstance(value, _ACTORS):
         return value
-    raise WrongType(name, "a ClientActor, ClinicianActor, StaffActor, SystemActor or None", value)
+    # The value is not quoted: a caller who passes the wrong thing may well pass a person's name.
+    raise WrongType(
+        name, "a ClientActor, ClinicianActor, StaffActor, SystemActor or None", value, show=False
+    )
 
 
 def actor_label(actor: object) -> str:

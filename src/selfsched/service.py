@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -25,7 +26,7 @@ from typing import Final, TypeVar
 
 import attrs
 
-from selfsched import _time, _validate, emails, outbox, requests, settings
+from selfsched import _time, _validate, emails, logs, outbox, requests, settings
 from selfsched.errors import (
     Conflict,
     IdempotencyMismatch,
@@ -99,8 +100,36 @@ __all__ = [
 
 T = TypeVar("T")
 
-_log = logging.getLogger("selfsched")
-_log.addHandler(logging.NullHandler())  # a library logs; the application decides where to
+
+def _ms_since(started: float) -> float:
+    """Milliseconds elapsed since the ``time.perf_counter()`` reading *started*, to 0.01 ms."""
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _logged(
+    level: int,
+    action: str,
+    actor: object,
+    outcome: str,
+    *,
+    appointment_id: str | None = None,
+    error: str | None = None,
+    unit_ms: float | None = None,
+    delivery_ms: float | None = None,
+) -> None:
+    """One ``selfsched.service`` record for a use case that ended (see :mod:`selfsched.logs`)."""
+    logs.emit(
+        logs.SERVICE,
+        level,
+        event="use_case",
+        action=str(action),
+        outcome=outcome,
+        actor=actor_label(actor).split(":", 1)[0],
+        appointment_id=appointment_id,
+        error=error,
+        unit_ms=unit_ms,
+        delivery_ms=delivery_ms,
+    )
 
 
 class _Unchanged(enum.Enum):
@@ -300,6 +329,14 @@ class Scheduler:
             yield
         except SelfschedError as exc:
             self._refused(actor, action, appointment_id, exc)
+            _logged(
+                logging.INFO,
+                action,
+                actor,
+                "refused",
+                appointment_id=appointment_id if _validate.is_identifier(appointment_id) else None,
+                error=type(exc).__name__,
+            )
             raise
 
     def _change(
@@ -320,9 +357,11 @@ class Scheduler:
             if checks is not None:
                 checks()
             now = self._now()
+            started = time.perf_counter()
             with self.store.unit_of_work() as uow:
                 outcome = body(uow, now)
                 if isinstance(outcome, Appointment):  # an idempotent replay: nothing written
+                    _logged(logging.INFO, action, actor, "replayed", appointment_id=outcome.id)
                     return outcome
                 self._audit(
                     uow,
@@ -335,24 +374,41 @@ class Scheduler:
                     after=outcome.result.status,
                     changes=outcome.changes,
                 )
-        self._after_commit()
+            unit_ms = _ms_since(started)
+        started = time.perf_counter()
+        self._after_commit(action, outcome.result.id)
+        _logged(
+            logging.INFO,
+            action,
+            actor,
+            "ok",
+            appointment_id=outcome.result.id,
+            unit_ms=unit_ms,
+            delivery_ms=_ms_since(started) if self.auto_dispatch else None,
+        )
         return outcome.result
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, action: str, appointment_id: str | None) -> None:
         """Deliver what a committed change queued (``auto_dispatch``), never failing the change.
 
         The store may be busy (another instance holds its lock) or a custom port may raise: the
-        items stay in the outbox for the next dispatch, and the trouble is logged.
+        items stay in the outbox for the next dispatch, and the trouble is logged (a selfsched
+        error with its message, anything else by its class name only: see
+        :mod:`selfsched.logs`).
         """
         if not self.auto_dispatch:
             return
         try:
             self.dispatch()
-        except Exception:  # noqa: BLE001  (whatever a port raises, the change stands)
-            _log.warning(
-                "selfsched: the change is stored, but delivering the outbox right after it "
-                "failed; the emails and notes wait for the next dispatch.",
-                exc_info=True,
+        except Exception as exc:  # noqa: BLE001  (whatever a port raises, the change stands)
+            logs.emit(
+                logs.SERVICE,
+                logging.WARNING,
+                event="after_commit",
+                action=str(action),
+                outcome="stored, delivery deferred",
+                appointment_id=appointment_id,
+                error=logs.describe(exc),
             )
 
     def _view(
@@ -370,6 +426,7 @@ class Scheduler:
                 checks()
             result = body()
         at = self._now()
+        started = time.perf_counter()
         with self.store.unit_of_work() as uow:
             self._audit(
                 uow,
@@ -379,6 +436,14 @@ class Scheduler:
                 at=at,
                 appointment_id=appointment_id,
             )
+        _logged(
+            logging.DEBUG,
+            action,
+            actor,
+            "viewed",
+            appointment_id=appointment_id,
+            unit_ms=_ms_since(started),
+        )
         return result
 
     def _clinician(self, clinician_id: str) -> Clinician:
@@ -1062,6 +1127,7 @@ class Scheduler:
                 at=at,
                 changes={"staff": member.staff_id, "enabled": enabled},
             )
+        _logged(logging.INFO, "set_approval_permission", actor, "ok")
         return changed
 
     def change_settings(
@@ -1117,6 +1183,7 @@ class Scheduler:
                 if replaced is not None:  # in force but not recorded: put the old ones back
                     replace(replaced, expected=practice)
                 raise
+        _logged(logging.INFO, "change_settings", actor, "ok")
         return replaced
 
     # -- system -----------------------------------------------------------------------------------
@@ -1230,6 +1297,7 @@ class Scheduler:
                     appointment_id=item.payload.appointment_id,
                     changes={"outbox_item": item.id},
                 )
+        _logged(logging.INFO, action, actor, "ok", appointment_id=item.payload.appointment_id)
         return changed
 
     def retry_delivery(self, actor: Actor | None, item_id: str) -> OutboxItem:
@@ -1254,7 +1322,7 @@ class Scheduler:
                 not_before=None,
             ),
         )
-        self._after_commit()
+        self._after_commit("retry_delivery", queued.payload.appointment_id)
         return queued
 
     def purge_failed_delivery(self, actor: Actor | None, item_id: str) -> OutboxItem:

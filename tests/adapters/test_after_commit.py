@@ -103,7 +103,11 @@ def test_item1_a_committed_booking_is_returned_when_the_delivery_cannot_get_the_
 
     assert AppointmentStatus.BOOKED == booked.status
     assert [] == mailer.sent
-    assert ["selfsched"] == [record.name for record in caplog.records]
+    logged = [(record.name, record.__dict__["selfsched"]) for record in caplog.records]
+    assert [("selfsched.service", "after_commit", "book")] == [
+        (name, fields["event"], fields["action"]) for name, fields in logged
+    ]
+    assert logged[0][1]["error"].startswith("StorageError: ")
     with make_store().unit_of_work() as uow:
         assert [booked] == uow.for_client("client-1")
         assert [booked.id] == [item.payload.appointment_id for item in uow.outbox()]
