@@ -93,9 +93,10 @@ _MISSING_FACTORY = (
     "A store that cannot be shared between instances (in memory) returns one instance each time."
 )
 
-_SAFE_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=30)
-"""Text a database column holds: any Unicode but NUL (no SQL text type stores it)."""
-_SAFE_IDS = _SAFE_TEXT.filter(str.strip)
+_SAFE_CHARACTERS = st.characters(codec="utf-8", exclude_characters="\x00")
+"""What a database's text column holds: any Unicode but NUL (no SQL text type stores it)."""
+_SAFE_TEXT = st.text(_SAFE_CHARACTERS, max_size=30)
+_SAFE_IDS = st.text(_SAFE_CHARACTERS, min_size=1, max_size=30).filter(str.strip)
 
 
 @st.composite
