@@ -7,6 +7,8 @@ disk, constraints of the database) is tested in the modules of each store and be
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,16 @@ def test_a_unit_that_waits_too_long_is_a_storage_error(make_store: conftest.Stor
     with first.unit_of_work() as uow:
         assert uow.get("impatient") is None
         assert uow.get("held") is not None
+
+
+def test_the_doubles_import_neither_pytest_nor_hypothesis() -> None:
+    """``selfsched.testing`` (the doubles) loads without pytest or Hypothesis; only its
+    ``contract`` module needs them."""
+    code = (
+        "import sys, selfsched.testing; "
+        "print(sorted({'pytest', '_pytest', 'hypothesis'} & set(sys.modules)))"
+    )
+    result = subprocess.run(  # noqa: S603  (our own interpreter and code)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "[]" == result.stdout.strip()
