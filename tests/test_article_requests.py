@@ -445,7 +445,8 @@ def test_approval_turns_both_schedules_green() -> None:
 @BOTH
 def test_rejection_emails_the_client_to_call(mode: SchedulingMode) -> None:
     """In either method if the appointment is rejected, the client gets an email telling them it
-    wasn't approved and to call their clinician or the clinic for assistance."""
+    wasn't approved and to call their clinician or the clinic for assistance. (This practice has
+    a phone number, so the email says which number to call.)"""
     world = build(mode)
     appointment = world.scheduler.book(AS_ALICE, "c1", SLOT)
 
@@ -456,7 +457,7 @@ def test_rejection_emails_the_client_to_call(mode: SchedulingMode) -> None:
         email.to,
         email.subject,
     )
-    assert "Please call your clinician or the clinic for assistance." in email.text
+    assert "Please call your clinician or the clinic at 555-0100 for assistance." in email.text
 
 
 # The cancellation paragraph is repeated here; its four tests above run under both methods.

@@ -55,6 +55,7 @@ def test_approval_email_in_full() -> None:
         message_id="<appointment-7.approved.v2@mail.example.org>",
         kind=EmailKind.APPROVED,
         appointment_id="appointment-7",
+        client_id="alice",
         to="alice@example.org",
         subject="Your appointment request was approved",
         text=(
@@ -85,10 +86,20 @@ def test_approval_email_in_full() -> None:
 
 def test_rejection_email_says_to_call() -> None:
     """ "the client gets an email telling them it wasn't approved and to call their clinician or
-    the clinic for assistance." """
+    the clinic for assistance." The practice has a phone number, so the email says which."""
     message = email(EmailKind.REJECTED)
 
     assert "Your appointment request was not approved" == message.subject
+    assert (
+        "Your appointment request was not approved. Please call your clinician or the clinic at "
+        "555-0100 for assistance."
+    ) == message.text.splitlines()[2]
+
+
+def test_rejection_email_without_a_practice_phone_says_to_call_the_clinic() -> None:
+    """A practice without a phone number: "call ... the clinic", as the article words it."""
+    message = email(EmailKind.REJECTED, practice=attrs.evolve(PRACTICE, phone=None))
+
     assert (
         "Your appointment request was not approved. Please call your clinician or the clinic for "
         "assistance."
@@ -102,7 +113,7 @@ def test_expiry_email_says_not_approved() -> None:
     assert "Your appointment request was not approved" == message.subject
     assert (
         "Your appointment request was not approved in time and has expired. Please call your "
-        "clinician or the clinic for assistance."
+        "clinician or the clinic at 555-0100 for assistance."
     ) == message.text.splitlines()[2]
 
 

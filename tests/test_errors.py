@@ -98,6 +98,7 @@ INPUT_ERRORS = [
     errors.InvalidRecurrence,
     errors.EmptyReason,
     errors.InvalidHeader,
+    errors.InvalidTemplate,
     errors.MissingDetails,
     errors.IdempotencyMismatch,
 ]

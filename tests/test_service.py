@@ -1338,7 +1338,10 @@ def test_rejection_emails_the_client_to_call() -> None:
         rejected.decided_at,
     )
     assert [EmailKind.REJECTED] == [m.kind for m in world.mailer.sent]
-    assert "Please call your clinician or the clinic for assistance." in world.mailer.sent[0].text
+    assert (
+        "Please call your clinician or the clinic at 555-0100 for assistance."
+        in world.mailer.sent[0].text
+    )
 
 
 def test_a_self_booked_appointment_can_be_rejected() -> None:

@@ -60,6 +60,7 @@ from selfsched.slots import (
     explain,
     first_available,
 )
+from selfsched.wording import EmailTemplate
 
 __all__ = [
     "APPROVER_ROLES",
@@ -83,6 +84,7 @@ __all__ = [
     "Display",
     "EmailKind",
     "EmailMessage",
+    "EmailTemplate",
     "EventKind",
     "ExplainedSlot",
     "LiveSettings",

@@ -13,6 +13,7 @@ boolean is, nor a ``datetime`` where a ``date`` is.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeGuard, TypeVar
@@ -20,13 +21,16 @@ from typing import Any, TypeGuard, TypeVar
 import attrs
 
 from selfsched import _time
-from selfsched.errors import InvalidInput, InvalidRange, WrongType
+from selfsched.errors import InvalidHeader, InvalidInput, InvalidRange, WrongType
 
 __all__ = [
+    "address",
+    "breaks_a_header",
     "conforms",
     "day",
     "field",
     "flag",
+    "header",
     "identifier",
     "instance",
     "instant",
@@ -145,6 +149,45 @@ def window(first_day: object, last_day: object) -> tuple[date, date]:
 def instant(name: str, value: object) -> datetime:
     """An aware datetime inside the dates selfsched computes with, as the same instant in UTC."""
     return _time.in_span(name, value)
+
+
+def breaks_a_header(ch: str) -> bool:
+    """A C0 or C1 control, DEL, or a character ``str.splitlines`` splits on (U+2028, U+2029)."""
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or code in {0x2028, 0x2029}
+
+
+def header(name: str, value: object) -> str:
+    """A string that is safe as an email header value; :class:`InvalidHeader` otherwise.
+
+    The check behind :func:`selfsched.emails.check_header`, here so that the model can use it
+    too. The message names the field and the character, never the value (it may be PHI).
+    """
+    if not isinstance(value, str):
+        raise WrongType(name, "a string", value, show=False)
+    for position, ch in enumerate(value):
+        if breaks_a_header(ch):
+            raise InvalidHeader(
+                f"The {name} contains a control character (U+{ord(ch):04X}) at position "
+                f"{position}; remove it before sending email."
+            )
+    return value
+
+
+def address(name: str, value: object) -> str:
+    """An email address a header may carry: header-safe (:func:`header`), and read as an address
+    (``desk@clinic.example``, or ``Front desk <desk@clinic.example>``) by the ``email`` package.
+
+    Only for the practice's own addresses: the message quotes the value.
+    """
+    checked = header(name, value)
+    local, at, domain = email.utils.parseaddr(checked)[1].rpartition("@")
+    if not (local and at and domain):
+        raise InvalidInput(
+            f"{name}={checked!r} is not an email address; give one such as "
+            f"'front-desk@clinic.example' or 'Riverside Counselling <front-desk@clinic.example>'."
+        )
+    return checked
 
 
 def optional(check: Check) -> Check:

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidPolicy",
     "InvalidRange",
     "InvalidRecurrence",
+    "InvalidTemplate",
     "MissingDetails",
     "NaiveDatetime",
     "NotFound",
@@ -132,6 +133,24 @@ class EmptyReason(InvalidInput):
 
 class InvalidHeader(InvalidInput):
     """An email header value contains a line break or another character that would break it."""
+
+
+class InvalidTemplate(InvalidInput):
+    """An email template uses a placeholder that is not a template field, or has a ``$`` that
+    starts none.
+
+    ``part`` is the part of the template at fault (``"subject"``, ``"text"`` or ``"html"``),
+    ``unknown`` the placeholders it uses that are not fields (empty for a stray ``$``), and
+    ``allowed`` the fields there are.
+    """
+
+    def __init__(
+        self, message: str, *, part: str, unknown: tuple[str, ...], allowed: tuple[str, ...]
+    ) -> None:
+        self.part = part
+        self.unknown = unknown
+        self.allowed = allowed
+        super().__init__(message)
 
 
 class MissingDetails(InvalidInput):

@@ -90,10 +90,18 @@ class EmailMessage:
         )
     )
     appointment_id: str = attrs.field(validator=_TEXT)
+    client_id: str = attrs.field(default="", validator=_TEXT)
+    """The client the email is to, as the appointment names them. Empty only when it was not
+    recorded: an email stored before emails carried it (see
+    :func:`selfsched.adapters.codec.payload_from_dict`), or one built without it."""
     to: str = attrs.field(validator=_PRIVATE)
     subject: str = attrs.field(validator=_TEXT)
     text: str = attrs.field(validator=_PRIVATE)
     html: str = attrs.field(validator=_PRIVATE)
+    """The HTML alternative; empty for an email sent as plain text only."""
+    reply_to: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    """Where the client's replies go (the ``Reply-To`` header): ``Practice.reply_to``, or
+    ``None`` for the sender's address."""
 
 
 @attrs.frozen(kw_only=True)
@@ -225,11 +233,14 @@ REDACTED = ""
 def redacted(payload: EmailMessage | ChartNote) -> EmailMessage | ChartNote:
     """*payload* with only what the audit needs: ids, kind, title, times and the Message-ID.
 
-    An email loses its address, subject and both bodies; a chart note its text (which holds the
-    client's cancellation reason). The outbox keeps a delivered item, or a purged one, this way.
+    An email loses its address, subject, both bodies and its reply-to address (it keeps the
+    client id); a chart note its text (which holds the client's cancellation reason). The outbox
+    keeps a delivered item, or a purged one, this way.
     """
     if isinstance(payload, EmailMessage):
-        return attrs.evolve(payload, to=REDACTED, subject=REDACTED, text=REDACTED, html=REDACTED)
+        return attrs.evolve(
+            payload, to=REDACTED, subject=REDACTED, text=REDACTED, html=REDACTED, reply_to=None
+        )
     return attrs.evolve(payload, text=REDACTED)
 
 

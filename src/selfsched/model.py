@@ -29,6 +29,8 @@ from selfsched.errors import (
     UnknownTimeZone,
     WrongType,
 )
+from selfsched.events import EmailKind
+from selfsched.wording import EmailTemplate, templates_by_kind
 
 __all__ = [
     "Appointment",
@@ -808,11 +810,19 @@ def _policies(value: Mapping[str, ApprovalPolicy] | None) -> Mapping[str, Approv
 
 @attrs.frozen(kw_only=True)
 class Practice:
-    """The clinic's settings: its zone, its policy, and per-clinician policy overrides."""
+    """The clinic's settings: its zone, its contact details, its policy, per-clinician policy
+    overrides, and the wording of its emails to clients."""
 
     name: str = attrs.field(default="the clinic", validator=_TEXT)
     zone: str = attrs.field(default="UTC", converter=_time.zone_key)
     phone: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    """The number clients call; emails name it (``$practice_phone``)."""
+    reply_to: str | None = attrs.field(
+        default=None, validator=_validate.field(_validate.optional(_validate.address))
+    )
+    """Where clients' replies to emails go (their ``Reply-To`` header), such as
+    ``front-desk@clinic.example``; ``None`` for the mailer's sender address. Refused unless it
+    reads as an email address and is safe as a header."""
     policy: ApprovalPolicy = attrs.field(
         factory=ApprovalPolicy,
         validator=_validate.field(
@@ -822,6 +832,13 @@ class Practice:
     clinician_policies: Mapping[str, ApprovalPolicy] = attrs.field(
         factory=dict, converter=_policies, hash=False
     )
+    email_templates: Mapping[EmailKind, EmailTemplate] = attrs.field(
+        factory=dict, converter=templates_by_kind, hash=False
+    )
+    """The practice's own wording of client emails, by kind (an
+    :class:`~selfsched.wording.EmailTemplate` each; keys may also be the kinds' values, such as
+    ``"rejected"``). A kind left out is written in the article's words
+    (:func:`~selfsched.wording.default_template`)."""
 
     def policy_for(self, clinician_id: str) -> ApprovalPolicy:
         """The clinician's override if there is one, else the practice's policy."""

@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from selfsched import ClientActor, ClinicianActor, DispatchReport
+from selfsched import ClientActor, ClinicianActor, DispatchReport, LiveSettings
 from selfsched.adapters.memory import InMemoryStore
 from selfsched.adapters.smtp import SmtpMailer
 from selfsched.errors import DeliveryError, DeliveryUncertain, InvalidHeader, InvalidInput
@@ -230,12 +230,33 @@ def test_a_closed_port_is_a_delivery_error() -> None:
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
 
 
+def test_a_reply_to_address_arrives_as_a_header(port: int, handler: Handler) -> None:
+    """A message with a reply-to address has a Reply-To header; one without has none."""
+    replying = attrs.evolve(MESSAGE, reply_to="Test Clinic <desk@clinic.example.test>")
+    mailer(port).send(replying)
+    mailer(port).send(MESSAGE)
+    assert ["Test Clinic <desk@clinic.example.test>", None] == [
+        received["Reply-To"] for received in handler.received
+    ]
+
+
+def test_a_message_without_html_arrives_as_plain_text(port: int, handler: Handler) -> None:
+    """No HTML (a practice template without one): a single text/plain part."""
+    mailer(port).send(attrs.evolve(MESSAGE, html=""))
+    [received] = handler.received
+    assert "text/plain" == received.get_content_type()
+    assert MESSAGE.text == received.get_content().replace("\r\n", "\n")
+
+
 @pytest.mark.parametrize(
-    "field", ["subject", "to", "message_id"], ids=["subject", "to", "message-id"]
+    "field",
+    ["subject", "to", "message_id", "reply_to"],
+    ids=["subject", "to", "message-id", "reply-to"],
 )
 def test_a_header_with_a_line_break_is_never_sent(port: int, handler: Handler, field: str) -> None:
     """A CR/LF in a header value is refused before connecting; no header can be injected."""
-    evil = attrs.evolve(MESSAGE, **{field: getattr(MESSAGE, field) + "\r\nBcc: x@evil.test"})
+    base = attrs.evolve(MESSAGE, reply_to="desk@clinic.example.test")
+    evil = attrs.evolve(base, **{field: getattr(base, field) + "\r\nBcc: x@evil.test"})
     with pytest.raises(DeliveryError) as caught:
         mailer(port).send(evil)
     assert isinstance(caught.value.__cause__, InvalidHeader)
@@ -264,6 +285,25 @@ def approved_email_waiting(smtp: SmtpMailer) -> World:
     request = world.scheduler.book(ClientActor("client-1"), "dr-a", SLOT)
     world.scheduler.approve(ClinicianActor("dr-a"), request.id)
     return world
+
+
+def test_the_practices_reply_to_address_arrives_with_its_emails(
+    port: int, handler: Handler
+) -> None:
+    """``Practice.reply_to``, through the scheduler's outbox, is the email's Reply-To header."""
+    world = make_world(InMemoryStore(), mailer=mailer(port))
+    settings = world.scheduler.settings
+    assert isinstance(settings, LiveSettings)
+    settings.replace(attrs.evolve(settings.current(), reply_to="desk@clinic.example.test"))
+    request = world.scheduler.book(ClientActor("client-1"), "dr-a", SLOT)
+    world.scheduler.approve(ClinicianActor("dr-a"), request.id)
+
+    assert 1 == world.scheduler.dispatch().delivered
+    [received] = handler.received
+    assert ("desk@clinic.example.test", "client-1@example.test") == (
+        received["Reply-To"],
+        received["To"],
+    )
 
 
 def dispatch_after_backoff(world: World, rounds: int) -> list[DispatchReport]:

@@ -6,6 +6,10 @@
   :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
   :class:`~selfsched.events.ChartNote`. An outbox row also keeps the item's delivery state:
   its claim (``claimed_until``), its back-off (``not_before``) and when it was purged.
+- An email's ``"client_id"`` and ``"reply_to"`` came later than its other keys. An email
+  stored without them decodes with ``client_id=""`` (not recorded: the payload does not say
+  who it was for, and the codec does not guess) and ``reply_to=None`` (no ``Reply-To``
+  header, as it was sent then). Nothing is rewritten: the row reads this way every time.
 - An audit entry's ``at`` is stored as the exact ISO text its hash was computed over, so reading
   an entry back reproduces its digest (:func:`selfsched.events.verify_chain`).
 """
@@ -24,6 +28,7 @@ from selfsched.model import Appointment
 
 __all__ = [
     "APPOINTMENT_COLUMNS",
+    "NO_CLIENT_ID",
     "OUTBOX_COLUMNS",
     "appointment_from_row",
     "appointment_to_row",
@@ -132,6 +137,10 @@ def appointment_from_row(row: Sequence[Any], instant: Callable[[Any], datetime])
         raise StorageError(f"A stored appointment {row[0]!r} is malformed: {exc}") from exc
 
 
+NO_CLIENT_ID = ""
+"""The ``client_id`` of an email stored before emails carried one: not recorded."""
+
+
 def payload_kind(payload: EmailMessage | ChartNote) -> str:
     """``"email"`` or ``"chart_note"``."""
     return "email" if isinstance(payload, EmailMessage) else "chart_note"
@@ -145,10 +154,12 @@ def payload_to_dict(payload: EmailMessage | ChartNote) -> dict[str, object]:
             "message_id": payload.message_id,
             "kind": str(payload.kind),
             "appointment_id": payload.appointment_id,
+            "client_id": payload.client_id,
             "to": payload.to,
             "subject": payload.subject,
             "text": payload.text,
             "html": payload.html,
+            "reply_to": payload.reply_to,
         }
     return {
         "type": "chart_note",
@@ -163,7 +174,11 @@ def payload_to_dict(payload: EmailMessage | ChartNote) -> dict[str, object]:
 
 
 def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
-    """The payload :func:`payload_to_dict` encoded; :class:`StorageError` if it is malformed."""
+    """The payload :func:`payload_to_dict` encoded; :class:`StorageError` if it is malformed.
+
+    An email written before emails carried ``client_id`` and ``reply_to`` decodes with
+    ``client_id=""`` and ``reply_to=None`` (see the module's docstring).
+    """
     try:
         match data["type"]:
             case "email":
@@ -171,10 +186,12 @@ def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
                     message_id=data["message_id"],
                     kind=EmailKind(data["kind"]),
                     appointment_id=data["appointment_id"],
+                    client_id=data.get("client_id", NO_CLIENT_ID),
                     to=data["to"],
                     subject=data["subject"],
                     text=data["text"],
                     html=data["html"],
+                    reply_to=data.get("reply_to"),
                 )
             case "chart_note":
                 return ChartNote(

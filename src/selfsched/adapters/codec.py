@@ -6,6 +6,11 @@ plain columns: an outbox item's payload, an :class:`~selfsched.events.EmailMessa
 them into JSON and back, the same way the shipped SQLite and PostgreSQL stores do (the
 SQLAlchemy store example in the repository's ``examples/`` uses them too).
 
+Payloads written by an earlier selfsched still decode. An email stored before emails carried
+the client id and the practice's reply-to address reads back with ``client_id == ""`` (not
+recorded; the codec does not guess whom it was for) and ``reply_to`` ``None`` (no ``Reply-To``
+header, as it was written). Every email written now has both keys.
+
 Everything else a store keeps is plain: appointment fields are strings, instants, booleans and a
 version number (a status or an origin is a string enum: store its value). Keep an audit
 entry's ``at`` as the text ``entry.at.isoformat()``, which is what its hash covers, and read it
@@ -37,7 +42,9 @@ def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
     """The payload :func:`payload_to_dict` encoded.
 
     Raises :class:`~selfsched.errors.StorageError` when *data* is not such a payload (an unknown
-    ``"type"``, a missing or malformed field).
+    ``"type"``, a missing or malformed field). An email without ``"client_id"`` or
+    ``"reply_to"``, written before emails carried them, decodes with ``client_id=""`` and
+    ``reply_to=None``.
     """
     return _codec.payload_from_dict(data)
 

@@ -1,7 +1,9 @@
 """An SMTP mailer: standard library ``smtplib`` and ``email``, one connection per message.
 
 Each :class:`~selfsched.events.EmailMessage` goes out as ``multipart/alternative`` (plain text and
-HTML) with the message's own stable ``Message-ID``, so a resend carries the same id.
+HTML; plain text alone when the message has no HTML) with the message's own stable
+``Message-ID``, so a resend carries the same id, and a ``Reply-To`` header when the message has
+a reply-to address (the practice's, ``Practice.reply_to``).
 
 How failures are reported (see :class:`~selfsched.ports.Mailer`):
 
@@ -248,11 +250,14 @@ class SmtpMailer:
             # RFC 3834: an automatic notification; auto-responders should not answer it.
             "Auto-Submitted": "auto-generated",
         }
+        if message.reply_to is not None:
+            headers["Reply-To"] = check_header("reply-to address", message.reply_to)
         mime = MimeMessage(policy=_POLICY)
         for name, value in headers.items():
             mime[name] = value
         mime.set_content(message.text)
-        mime.add_alternative(message.html, subtype="html")
+        if message.html:
+            mime.add_alternative(message.html, subtype="html")
         return mime
 
     def send(self, message: EmailMessage) -> None:
