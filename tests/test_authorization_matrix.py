@@ -218,6 +218,7 @@ def _given_up(item_id: str) -> OutboxItem:
         message_id=f"<{BOOKED_ID}.approved.v2@selfsched.invalid>",
         kind=EmailKind.APPROVED,
         appointment_id=BOOKED_ID,
+        client_id="client-1",
         to="one@example.org",
         subject="Your appointment request was approved",
         text="Wednesday, June 3, 2026 at 2:00 PM",

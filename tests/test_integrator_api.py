@@ -15,6 +15,7 @@ import threading
 from datetime import timedelta
 from typing import get_args
 
+import attrs
 import pytest
 
 from selfsched import (
@@ -22,6 +23,8 @@ from selfsched import (
     AppointmentStatus,
     ApprovalPolicy,
     CalendarEvent,
+    EmailKind,
+    EmailTemplate,
     EventKind,
     LiveSettings,
     Origin,
@@ -273,6 +276,29 @@ def test_change_settings_is_audited_with_the_changed_fields() -> None:
     assert ("policy.min_notice", "2:00:00") in entry.changes
     assert ("policy[c1].grid_minutes", "60") in entry.changes
     assert ("policy[c1].min_notice", "2:00:00") in entry.changes  # a new override: every field
+
+
+def test_change_settings_records_reply_to_and_templates_but_not_their_text() -> None:
+    world = build()
+    wording = EmailTemplate(subject="About your visit", text="Hello $client_name.")
+    new = attrs.evolve(
+        world.scheduler.practice,
+        reply_to="desk@clinic.example",
+        email_templates={EmailKind.REJECTED: wording},
+    )
+
+    world.scheduler.change_settings(ADMIN, new)
+    world.scheduler.change_settings(
+        ADMIN,
+        attrs.evolve(new, email_templates={EmailKind.REJECTED: attrs.evolve(wording, text="Hi.")}),
+    )
+    world.scheduler.change_settings(ADMIN, attrs.evolve(new, email_templates={}))
+
+    assert [
+        (("email_templates[rejected]", "new"), ("reply_to", "desk@clinic.example")),
+        (("email_templates[rejected]", "changed"),),
+        (("email_templates[rejected]", "default"),),
+    ] == [entry.changes for entry in world.store.audit_entries()]
 
 
 def test_only_a_system_administrator_changes_settings() -> None:

@@ -247,6 +247,7 @@ def constructor_cases() -> Iterator[Case]:
                 message_id="<m>",
                 kind="spam",
                 appointment_id="a",
+                client_id="client-1",
                 to="x@y",
                 subject="s",
                 text="t",

@@ -125,6 +125,7 @@ def email_clinician_on_client_cancel(monkeypatch: pytest.MonkeyPatch) -> None:
             message_id=f"<{cancelled.id}.cancelled@clinic.invalid>",
             kind=EmailKind.CONFIRMED,
             appointment_id=cancelled.id,
+            client_id="client-1",
             to=f"{cancelled.clinician_id}@clinic.invalid",
             subject="A client cancelled",
             text="A client cancelled an appointment.",

@@ -90,10 +90,9 @@ class EmailMessage:
         )
     )
     appointment_id: str = attrs.field(validator=_TEXT)
-    client_id: str = attrs.field(default="", validator=_TEXT)
-    """The client the email is to, as the appointment names them. Empty only when it was not
-    recorded: an email stored before emails carried it (see
-    :func:`selfsched.adapters.codec.payload_from_dict`), or one built without it."""
+    client_id: str = attrs.field(validator=_TEXT)
+    """The client the email is to, as the appointment names them. Empty only in an email stored
+    before emails carried it (see :func:`selfsched.adapters.codec.payload_from_dict`)."""
     to: str = attrs.field(validator=_PRIVATE)
     subject: str = attrs.field(validator=_TEXT)
     text: str = attrs.field(validator=_PRIVATE)

@@ -1427,7 +1427,9 @@ def _check_ports(
 
 
 def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
-    """Every setting that differs, by dotted name: ``policy.min_notice``, ``policy[dr-a].mode``."""
+    """Every setting that differs, by dotted name: ``policy.min_notice``, ``policy[dr-a].mode``,
+    ``email_templates[rejected]`` (recorded as ``changed``, ``default`` or ``new``: not the
+    template's text)."""
 
     def policy(prefix: str, a: ApprovalPolicy | None, b: ApprovalPolicy | None) -> None:
         if b is None:
@@ -1440,9 +1442,15 @@ def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
 
     changes: dict[str, object] = {
         name: getattr(new, name)
-        for name in ("name", "zone", "phone")
+        for name in ("name", "zone", "phone", "reply_to")
         if getattr(old, name) != getattr(new, name)
     }
+    for kind in sorted({*old.email_templates, *new.email_templates}):
+        was, now = old.email_templates.get(kind), new.email_templates.get(kind)
+        if was != now:
+            changes[f"email_templates[{kind}]"] = (
+                "default" if now is None else "new" if was is None else "changed"
+            )
     policy("policy", old.policy, new.policy)
     for clinician_id in sorted({*old.clinician_policies, *new.clinician_policies}):
         a, b = old.clinician_policies.get(clinician_id), new.clinician_policies.get(clinician_id)

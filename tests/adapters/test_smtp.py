@@ -140,6 +140,7 @@ MESSAGE = EmailMessage(
     message_id="<appointment-1.approved.v2@clinic.example.test>",
     kind=EmailKind.APPROVED,
     appointment_id="appointment-1",
+    client_id="client-1",
     to="client-1@example.test",
     subject="Your appointment request was approved",
     text=(

@@ -83,6 +83,7 @@ def email_item(item_id: str, created_at: datetime = NOW) -> OutboxItem:
         message_id=f"<{item_id}.approved.v2@{EMAIL_DOMAIN}>",
         kind=EmailKind.APPROVED,
         appointment_id="a-1",
+        client_id="client-1",
         to="client-1@example.test",
         subject="Your appointment request was approved",
         text="Wednesday, March 4, 2026 at 10:00 AM — Dr. Ada, Main office",
