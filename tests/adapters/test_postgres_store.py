@@ -124,7 +124,8 @@ def test_audit_rows_cannot_be_changed_or_removed(
 
 @pytest.mark.postgres
 def test_a_repeated_audit_sequence_number_is_a_conflict(store: PostgresStore) -> None:
-    """Two entries with one sequence number would fork the chain: the database refuses it."""
+    """Two entries with one sequence number would fork the chain: refused with Conflict (by the
+    store's own check; the table's unique key on the number backs it for other writers)."""
     first = chain(None, AuditEntry(seq=0, at=NOW, actor="a", action="x", outcome="ok"))
     with store.unit_of_work() as uow:
         uow.append_audit(first)
