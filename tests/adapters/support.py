@@ -6,11 +6,11 @@ these tests build the same appointments, outbox items and scheduler worlds.
 
 from __future__ import annotations
 
+from selfsched.testing import SequentialIds
 from selfsched.testing._builders import (
     HOUR,
     NOW,
     SLOT,
-    ThreadSafeIds,
     World,
     appointment,
     directory,
@@ -24,7 +24,7 @@ __all__ = [
     "HOUR",
     "NOW",
     "SLOT",
-    "ThreadSafeIds",
+    "SequentialIds",
     "World",
     "appointment",
     "directory",

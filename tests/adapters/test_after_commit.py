@@ -32,7 +32,7 @@ from selfsched.ports import AppointmentStore, UnitOfWork
 from selfsched.testing import FixedClock, RecordingChart, RecordingMailer
 
 from .conftest import SHARED_BACKENDS, StoreFactory
-from .support import NOW, SLOT, ThreadSafeIds, directory
+from .support import NOW, SLOT, SequentialIds, directory
 
 SHORT_WAIT = 0.2
 """Seconds the scheduler's store waits for the lock before it gives up."""
@@ -76,7 +76,7 @@ def scheduler(store: AppointmentStore, mode: SchedulingMode) -> tuple[Scheduler,
             store=store,
             directory=directory(),
             clock=FixedClock(NOW),
-            ids=ThreadSafeIds(),
+            ids=SequentialIds(),
             practice=Practice(name="Test Clinic", policy=ApprovalPolicy(mode=mode)),
             mailer=mailer,
             chart=RecordingChart(),

@@ -9,6 +9,7 @@ contract, a test class to run against your own :class:`~selfsched.ports.Appointm
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -48,15 +49,21 @@ class FixedClock:
 
 
 class SequentialIds:
-    """Ids ``"<kind>-1"``, ``"<kind>-2"``, ...: readable and reproducible."""
+    """Ids ``"<kind>-1"``, ``"<kind>-2"``, ...: readable and reproducible.
+
+    Safe to share between threads (and between schedulers racing over one store): ids never
+    repeat, so two bookings that both get in show up as two appointments, not as a duplicate id.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
 
     def new_id(self, kind: str) -> str:
         """The next id of *kind*."""
-        self._counts[kind] = self._counts.get(kind, 0) + 1
-        return f"{kind}-{self._counts[kind]}"
+        with self._lock:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            return f"{kind}-{self._counts[kind]}"
 
 
 class RecordingMailer:

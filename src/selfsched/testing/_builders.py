@@ -34,7 +34,7 @@ from selfsched.model import (
 )
 from selfsched.ports import AppointmentStore, IdGenerator, Mailer, UnitOfWork
 from selfsched.service import Scheduler
-from selfsched.testing import FixedClock, InMemoryDirectory, RecordingChart
+from selfsched.testing import FixedClock, InMemoryDirectory, RecordingChart, SequentialIds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """Monday 2 March 2026, 09:00 UTC: the clock of every scheduler built here."""
@@ -121,24 +121,6 @@ def draft(action: str, at_: datetime = NOW, **fields: object) -> AuditEntry:
 # -- a scheduler world ----------------------------------------------------------------------------
 
 
-class ThreadSafeIds:
-    """Ids ``"<kind>-1"``, ``"<kind>-2"``, ... that many threads (and schedulers) may draw at once.
-
-    Give one instance to every scheduler of a race: their ids then never collide, so two
-    bookings that both get in show up as two appointments, not as a duplicate id.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, int] = {}
-
-    def new_id(self, kind: str) -> str:
-        """The next id of *kind*."""
-        with self._lock:
-            self._counts[kind] = self._counts.get(kind, 0) + 1
-            return f"{kind}-{self._counts[kind]}"
-
-
 @attrs.define
 class SlowDirectory(InMemoryDirectory):
     """A directory whose calendar look-up takes a while, as a remote calendar would.
@@ -196,8 +178,9 @@ def make_world(
     """A scheduler for a practice in *mode* over *store*, at :data:`NOW`, dispatching only when
     told to (``auto_dispatch=False``).
 
-    Schedulers racing each other should share one *ids* (a :class:`ThreadSafeIds`), as the
-    backend instances of one practice share a source of unique ids.
+    Schedulers racing each other should share one *ids* (a
+    :class:`~selfsched.testing.SequentialIds`), as the backend instances of one practice share a
+    source of unique ids.
     """
     clock = FixedClock(NOW)
     found = directory(delay, clients=clients)
@@ -205,7 +188,7 @@ def make_world(
         store=store,
         directory=found,
         clock=clock,
-        ids=ids if ids is not None else ThreadSafeIds(),
+        ids=ids if ids is not None else SequentialIds(),
         practice=Practice(name="Test Clinic", policy=ApprovalPolicy(mode=mode)),
         mailer=mailer,
         chart=RecordingChart(),

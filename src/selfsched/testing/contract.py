@@ -54,7 +54,7 @@ from selfsched.model import Appointment, AppointmentStatus, Origin, SchedulingMo
 from selfsched.outbox import DispatchReport
 from selfsched.permissions import ClientActor, ClinicianActor
 from selfsched.ports import AppointmentStore, UnitOfWork
-from selfsched.testing import RecordingMailer
+from selfsched.testing import RecordingMailer, SequentialIds
 from selfsched.testing._builders import (
     HOUR,
     NEW_YORK,
@@ -62,7 +62,6 @@ from selfsched.testing._builders import (
     SLOT,
     PausingStore,
     RaceTimeout,
-    ThreadSafeIds,
     World,
     appointment,
     at,
@@ -127,7 +126,7 @@ class _Boom(Exception):
     """The failure a test raises inside a unit of work."""
 
 
-class _FailingOnOutboxIds(ThreadSafeIds):
+class _FailingOnOutboxIds(SequentialIds):
     """Ids, except that drawing one for an outbox item fails (after the booking is written)."""
 
     def new_id(self, kind: str) -> str:
@@ -782,7 +781,7 @@ class StoreContract:
         """:attr:`racers` clients book one slot at once, each through its own Scheduler and store
         instance: exactly one wins, the others get SlotUnavailable, and the audit chain (one
         booking, the refusals) verifies."""
-        ids = ThreadSafeIds()
+        ids = SequentialIds()
         worlds = [
             make_world(each, mode=mode, delay=self.calendar_delay, ids=ids, clients=self.racers)
             for each in [store, *(make_store() for _ in range(self.racers - 1))]
@@ -806,7 +805,7 @@ class StoreContract:
     ) -> None:
         """One client books the same time with two clinicians at once, through two instances:
         one booking wins, the other is refused (a client's own appointments may not overlap)."""
-        ids = ThreadSafeIds()
+        ids = SequentialIds()
         worlds = [
             make_world(each, mode=SchedulingMode.INSTANT, delay=self.calendar_delay, ids=ids)
             for each in (store, make_store())
@@ -826,7 +825,7 @@ class StoreContract:
     ) -> None:
         """Approve and reject of one request at once, through two instances: one wins, the other
         gets a Conflict, and only the winner's email waits in the outbox."""
-        ids = ThreadSafeIds()
+        ids = SequentialIds()
         first, second = (
             make_world(each, delay=self.calendar_delay, ids=ids) for each in (store, make_store())
         )
@@ -856,7 +855,7 @@ class StoreContract:
             first_read.set()
             second_done.wait(self.grace_seconds)
 
-        ids = ThreadSafeIds()
+        ids = SequentialIds()
         mailers = RecordingMailer(), RecordingMailer()
         first = make_world(PausingStore(store, hold_the_claim_open), mailer=mailers[0], ids=ids)
         second = make_world(make_store(), mailer=mailers[1], ids=ids)
@@ -882,7 +881,7 @@ class StoreContract:
     ) -> None:
         """:attr:`racers` Schedulers, each on its own instance, dispatch one outbox at once:
         every email is delivered exactly once, by one of them."""
-        ids = ThreadSafeIds()
+        ids = SequentialIds()
         mailers = [RecordingMailer() for _ in range(self.racers)]
         worlds = [
             make_world(each, mailer=mailer, ids=ids)
