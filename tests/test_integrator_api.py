@@ -301,6 +301,16 @@ def test_change_settings_records_reply_to_and_templates_but_not_their_text() -> 
     ] == [entry.changes for entry in world.store.audit_entries()]
 
 
+def test_change_settings_records_a_clinician_back_on_the_practice_policy() -> None:
+    world = build(clinician_policies={"c1": ApprovalPolicy(grid_minutes=60)})
+
+    world.scheduler.change_settings(
+        ADMIN, attrs.evolve(world.scheduler.practice, clinician_policies={})
+    )
+
+    assert (("policy[c1]", "(practice policy)"),) == world.store.audit_entries()[-1].changes
+
+
 def test_only_a_system_administrator_changes_settings() -> None:
     world = build()
     new = world.scheduler.practice.with_policy(mode=SchedulingMode.INSTANT)

@@ -77,7 +77,8 @@ def render(
     Worded by the practice's template for *kind*, or by the article's
     (:func:`~selfsched.wording.default_template`). Raises :class:`InvalidHeader` when the client
     has no address, or the address, the Message-ID or the subject the template yields could not
-    be a header; the service renders inside the unit of work, so the change is refused too.
+    be a header; the service renders inside the unit of work, so the change is refused too. (The
+    practice's reply-to address was checked when the :class:`~selfsched.Practice` was built.)
     """
     if not client.email:
         raise InvalidHeader(f"Client {client.id!r} has no email address; add one to email them.")
@@ -91,7 +92,6 @@ def render(
             practice_phone=bool(context.practice_phone),
         )
     subject, text, html = template.fill(context)
-    reply_to = practice.reply_to
     return EmailMessage(
         message_id=check_header("Message-ID", message_id(appointment, kind, domain)),
         kind=kind,
@@ -101,5 +101,5 @@ def render(
         subject=check_header("subject", subject),
         text=text,
         html="" if html is None else html,
-        reply_to=None if reply_to is None else check_header("practice reply-to address", reply_to),
+        reply_to=practice.reply_to,  # checked as an address and a header by Practice
     )

@@ -118,6 +118,8 @@ def _logged(
     delivery_ms: float | None = None,
 ) -> None:
     """One ``selfsched.service`` record for a use case that ended (see :mod:`selfsched.logs`)."""
+    if not logs.SERVICE.isEnabledFor(level):
+        return  # the usual case for views at INFO: build nothing
     logs.emit(
         logs.SERVICE,
         level,
@@ -1431,15 +1433,6 @@ def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
     ``email_templates[rejected]`` (recorded as ``changed``, ``default`` or ``new``: not the
     template's text)."""
 
-    def policy(prefix: str, a: ApprovalPolicy | None, b: ApprovalPolicy | None) -> None:
-        if b is None:
-            changes[prefix] = "(practice policy)"
-            return
-        for field in attrs.fields(ApprovalPolicy):
-            value = getattr(b, field.name)
-            if a is None or getattr(a, field.name) != value:
-                changes[f"{prefix}.{field.name}"] = value
-
     changes: dict[str, object] = {
         name: getattr(new, name)
         for name in ("name", "zone", "phone", "reply_to")
@@ -1451,12 +1444,26 @@ def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
             changes[f"email_templates[{kind}]"] = (
                 "default" if now is None else "new" if was is None else "changed"
             )
-    policy("policy", old.policy, new.policy)
+    changes |= _policy_changes("policy", old.policy, new.policy)
     for clinician_id in sorted({*old.clinician_policies, *new.clinician_policies}):
-        a, b = old.clinician_policies.get(clinician_id), new.clinician_policies.get(clinician_id)
-        if a != b:
-            policy(f"policy[{clinician_id}]", a, b)
+        was_p, now_p = (p.clinician_policies.get(clinician_id) for p in (old, new))
+        if was_p != now_p:
+            changes |= _policy_changes(f"policy[{clinician_id}]", was_p, now_p)
     return changes
+
+
+def _policy_changes(
+    prefix: str, old: ApprovalPolicy | None, new: ApprovalPolicy | None
+) -> dict[str, object]:
+    """The fields of *new* that differ from *old* (all of them when *old* is ``None``); a
+    clinician override that is gone is ``(practice policy)``."""
+    if new is None:
+        return {prefix: "(practice policy)"}
+    return {
+        f"{prefix}.{field.name}": getattr(new, field.name)
+        for field in attrs.fields(ApprovalPolicy)
+        if old is None or getattr(old, field.name) != getattr(new, field.name)
+    }
 
 
 WITHHELD = "(withheld: the note is in the outbox and reaches the chart when retried)"
