@@ -10,6 +10,7 @@ what ``selfsched`` re-exports.
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import sys
 from importlib import metadata
@@ -49,6 +50,11 @@ if importlib.util.find_spec("psycopg") is None:
 # The names every doctest may use without importing them: the standard library's time types and
 # the whole public API. Pages import anything else themselves. README_MD lets a hidden doctest in
 # requests.md run the README's request example (tests/test_cli.py runs its first example).
+# Sphinx's default flags include IGNORE_EXCEPTION_DETAIL, which would let an example show an
+# error message the library no longer raises. Messages are part of what the docs promise: check
+# them.
+doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1
+
 doctest_global_setup = f"""
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
