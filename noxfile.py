@@ -22,7 +22,7 @@ def _install_group(session: nox.Session, name: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite with branch coverage (HYPOTHESIS_PROFILE picks the budget)."""
     _install_group(session, "tests")
-    session.install("-e", ".[testing,postgres]")
+    session.install("-e", ".[testing,postgres,ical]")
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "combine", success_codes=[0, 1])
@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 def mypy(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples, benchmarks and this file."""
     _install_group(session, "typing")
-    session.install("-e", ".[testing,postgres]")
+    session.install("-e", ".[testing,postgres,ical]")
     session.run("mypy")
 
 
@@ -49,7 +49,7 @@ def mypy(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the docs with warnings as errors, then run every code example in them."""
     _install_group(session, "docs")
-    session.install("-e", ".[testing]")
+    session.install("-e", ".[testing,ical]")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
     session.run(
         "sphinx-build", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest"

@@ -138,11 +138,11 @@ def test_templates_may_be_keyed_by_the_kinds_value() -> None:
 def test_a_template_for_an_unknown_kind_is_refused() -> None:
     """A key that is no EmailKind is refused, naming the kinds there are."""
     with pytest.raises(InvalidInput) as caught:
-        Practice(email_templates={"cancelled": REJECTION})
+        Practice(email_templates={"reminder": REJECTION})
 
     assert (
-        "email_templates has a key 'cancelled', which is not an EmailKind; the kinds are "
-        "approved, rejected, expired, confirmed."
+        "email_templates has a key 'reminder', which is not an EmailKind; the kinds are "
+        "approved, rejected, expired, confirmed, cancelled."
     ) == str(caught.value)
 
 

@@ -2,7 +2,8 @@
 
 An email carries only the date, the time in the client's zone (with the zone named), the
 clinician's name and the location or "No Location Set", and the practice's name and phone.
-Never a service code, never a cancellation reason. Emails go to the client only.
+Never a service code, never a cancellation reason. Emails go to the client only. A calendar
+invite, when the practice sends them (:mod:`selfsched.ical`), says no more.
 
 The wording is the practice's (``Practice.email_templates``, see :mod:`selfsched.wording`), by
 default the article's; either way it is filled from an :class:`~selfsched.wording.EmailContext`
@@ -71,8 +72,12 @@ def render(
     clinician: Clinician,
     practice: Practice,
     domain: str = "selfsched.invalid",
+    calendar: str | None = None,
 ) -> EmailMessage:
     """The email of *kind* about *appointment*, in the client's zone (or the practice's).
+
+    *calendar* is the calendar invite it carries, if any (:func:`selfsched.ical.invite`, which
+    the service passes when ``Practice.calendar_invites`` is on).
 
     Worded by the practice's template for *kind*, or by the article's
     (:func:`~selfsched.wording.default_template`). Raises :class:`InvalidHeader` when the client
@@ -102,4 +107,5 @@ def render(
         text=text,
         html="" if html is None else html,
         reply_to=practice.reply_to,  # checked as an address and a header by Practice
+        calendar=calendar,
     )

@@ -17,7 +17,9 @@ __all__ = [
     "DeliveryError",
     "DeliveryUncertain",
     "EmptyReason",
+    "ExtraNotInstalled",
     "IdempotencyMismatch",
+    "InvalidCalendarFile",
     "InvalidHeader",
     "InvalidInput",
     "InvalidPolicy",
@@ -153,6 +155,23 @@ class InvalidTemplate(InvalidInput):
         super().__init__(message)
 
 
+class InvalidCalendarFile(InvalidInput):
+    """An iCalendar file given to :func:`selfsched.ical.busy_from_ics` cannot be read, or says
+    something selfsched does not compute (a rule that repeats too often, more occurrences to
+    expand than the bound allows). Nothing of the file was used.
+
+    ``component`` names the component at fault, such as ``"VEVENT 'Team meeting'"`` (or
+    ``"VCALENDAR"`` for the file as a whole), ``property`` the property (``"DTSTART"``,
+    ``"RRULE"``; ``None`` for a whole line or component). The message starts with both.
+    """
+
+    def __init__(self, component: str, property: str | None, problem: str) -> None:  # noqa: A002
+        self.component = component
+        self.property = property
+        where = component if property is None else f"{component} {property}"
+        super().__init__(f"{where}: {problem}")
+
+
 class MissingDetails(InvalidInput):
     """An approval lacks a location or a service code (set neither before nor now)."""
 
@@ -205,6 +224,15 @@ class TransitionNotAllowed(SelfschedError):
             f"Cannot {action} an appointment that is {status}. Reload the appointment and check "
             f"its current status."
         )
+
+
+class ExtraNotInstalled(SelfschedError, ImportError):
+    """A feature needs an optional extra that is not installed, such as ``selfsched[ical]`` for
+    calendar invites and :mod:`selfsched.ical`. ``extra`` is its name."""
+
+    def __init__(self, extra: str, message: str) -> None:
+        self.extra = extra
+        super().__init__(message)
 
 
 # -- adapters -------------------------------------------------------------------------------------

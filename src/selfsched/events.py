@@ -73,6 +73,9 @@ class EmailKind(enum.StrEnum):
     EXPIRED = "expired"
     CONFIRMED = "confirmed"
     """Optional booking confirmation in ``INSTANT`` mode."""
+    CANCELLED = "cancelled"
+    """The practice cancelled a booked appointment; sent only with ``Practice.calendar_invites``
+    on, to carry the invite's ``METHOD:CANCEL``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -101,6 +104,15 @@ class EmailMessage:
     reply_to: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     """Where the client's replies go (the ``Reply-To`` header): ``Practice.reply_to``, or
     ``None`` for the sender's address."""
+    calendar: str | None = attrs.field(
+        default=None,
+        validator=_validate.field(
+            _validate.optional(lambda name, value: _validate.text(name, value, show=False))
+        ),
+    )
+    """The calendar invite the email carries (``Practice.calendar_invites``): the text of an
+    iCalendar object with its ``METHOD`` (``REQUEST`` or ``CANCEL``), sent as a ``text/calendar``
+    part; ``None`` for none. See :func:`selfsched.ical.invite`."""
 
 
 @attrs.frozen(kw_only=True)
@@ -232,13 +244,19 @@ REDACTED = ""
 def redacted(payload: EmailMessage | ChartNote) -> EmailMessage | ChartNote:
     """*payload* with only what the audit needs: ids, kind, title, times and the Message-ID.
 
-    An email loses its address, subject, both bodies and its reply-to address (it keeps the
-    client id); a chart note its text (which holds the client's cancellation reason). The outbox
-    keeps a delivered item, or a purged one, this way.
+    An email loses its address, subject, both bodies, its reply-to address and its calendar
+    invite (it keeps the client id); a chart note its text (which holds the client's
+    cancellation reason). The outbox keeps a delivered item, or a purged one, this way.
     """
     if isinstance(payload, EmailMessage):
         return attrs.evolve(
-            payload, to=REDACTED, subject=REDACTED, text=REDACTED, html=REDACTED, reply_to=None
+            payload,
+            to=REDACTED,
+            subject=REDACTED,
+            text=REDACTED,
+            html=REDACTED,
+            reply_to=None,
+            calendar=None,
         )
     return attrs.evolve(payload, text=REDACTED)
 

@@ -9,6 +9,7 @@ event's own ``zone``. Changes are new values (``attrs.evolve``).
 from __future__ import annotations
 
 import enum
+import importlib.util
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,7 @@ import attrs
 
 from selfsched import _time, _validate
 from selfsched.errors import (
+    ExtraNotInstalled,
     InvalidInput,
     InvalidPolicy,
     InvalidRange,
@@ -796,6 +798,18 @@ class Client:
     )
 
 
+def _invites(name: str, value: object) -> bool:
+    """``True`` or ``False``; ``True`` only when the ``ical`` extra is installed."""
+    if _validate.flag(name, value) and importlib.util.find_spec("icalendar") is None:
+        raise ExtraNotInstalled(
+            "ical",
+            f"{name}=True needs the icalendar package, which is not installed: install "
+            f"selfsched with its ical extra (pip install 'selfsched[ical]'), or leave "
+            f"{name} off.",
+        )
+    return bool(value)
+
+
 def _policies(value: Mapping[str, ApprovalPolicy] | None) -> Mapping[str, ApprovalPolicy]:
     if value is None:
         return MappingProxyType({})
@@ -839,6 +853,13 @@ class Practice:
     :class:`~selfsched.wording.EmailTemplate` each; keys may also be the kinds' values, such as
     ``"rejected"``). A kind left out is written in the article's words
     (:func:`~selfsched.wording.default_template`)."""
+    calendar_invites: bool = attrs.field(default=False, validator=_validate.field(_invites))
+    """Whether client emails carry a calendar invite (``selfsched[ical]``, see
+    :mod:`selfsched.ical`): the approval and booking confirmation a ``METHOD:REQUEST``, a
+    practice cancellation or a rejection of a booked appointment a ``METHOD:CANCEL``; with it on,
+    a practice cancellation emails the client (:attr:`~selfsched.events.EmailKind.CANCELLED`).
+    Default off. Turning it on without the ``icalendar`` package installed raises
+    :class:`~selfsched.errors.ExtraNotInstalled`."""
 
     def policy_for(self, clinician_id: str) -> ApprovalPolicy:
         """The clinician's override if there is one, else the practice's policy."""

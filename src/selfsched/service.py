@@ -489,19 +489,41 @@ class Scheduler:
         return actor
 
     def _email(
-        self, uow: UnitOfWork, kind: EmailKind, appointment: Appointment, now: datetime
+        self,
+        uow: UnitOfWork,
+        kind: EmailKind,
+        appointment: Appointment,
+        now: datetime,
+        *,
+        invite: bool = False,
     ) -> None:
+        """Queue the email of *kind*; with *invite* and ``Practice.calendar_invites`` on, it
+        carries the appointment's calendar invite (REQUEST when booked, CANCEL otherwise)."""
         client = self.directory.client(appointment.client_id)
         if client is None or not client.email:
             return  # nobody to write to; the audit entry still records the change
         clinician = self._clinician(appointment.clinician_id)
+        practice = self.practice
+        calendar: str | None = None
+        if invite and practice.calendar_invites:
+            from selfsched import ical  # noqa: PLC0415  (the optional extra, only when it is on)
+
+            calendar = ical.invite(
+                appointment,
+                client=client,
+                clinician=clinician,
+                practice=practice,
+                domain=self.email_domain,
+                stamp=now,
+            )
         message = emails.render(
             kind,
             appointment,
             client=client,
             clinician=clinician,
-            practice=self.practice,
+            practice=practice,
             domain=self.email_domain,
+            calendar=calendar,
         )
         uow.add_outbox(OutboxItem(id=self.ids.new_id("outbox"), payload=message, created_at=now))
 
@@ -620,7 +642,7 @@ class Scheduler:
             if idempotency_key is not None:
                 uow.remember(client.client_id, idempotency_key, fingerprint, appointment.id)
             if action is Action.BOOK and self.send_confirmations:
-                self._email(uow, EmailKind.CONFIRMED, appointment, now)
+                self._email(uow, EmailKind.CONFIRMED, appointment, now, invite=True)
             return _Outcome(appointment, None, {"clinician": clinician.id})
 
         # The audit names the action the mode makes of it (a malformed id: the practice's mode).
@@ -931,7 +953,7 @@ class Scheduler:
             )
             self._still_free(uow, changed, self.practice.policy_for(changed.clinician_id))
             uow.replace(changed)
-            self._email(uow, EmailKind.APPROVED, changed, now)
+            self._email(uow, EmailKind.APPROVED, changed, now, invite=True)
             return _Outcome(
                 changed,
                 appointment.status,
@@ -972,7 +994,10 @@ class Scheduler:
                 )
             changed = requests.apply(appointment, Action.REJECT, at=now, by=actor_label(actor))
             uow.replace(changed)
-            self._email(uow, EmailKind.REJECTED, changed, now)
+            # A booked appointment the practice rejects was on the client's calendar: with
+            # invites on, the email cancels it there.
+            booked = appointment.status is AppointmentStatus.BOOKED
+            self._email(uow, EmailKind.REJECTED, changed, now, invite=booked)
             return _Outcome(changed, appointment.status)
 
         checks = self._checks_for_change(actor, appointment_id, expected_version)
@@ -1016,7 +1041,12 @@ class Scheduler:
     def cancel_by_practice(
         self, actor: Actor | None, appointment_id: str, *, expected_version: int | None = None
     ) -> Appointment:
-        """The practice cancels a ``BOOKED`` appointment: it becomes ``CANCELLED``."""
+        """The practice cancels a ``BOOKED`` appointment: it becomes ``CANCELLED``.
+
+        No email, unless the practice sends calendar invites (``Practice.calendar_invites``):
+        then the client is told (:attr:`~selfsched.events.EmailKind.CANCELLED`, without a
+        reason) and the invite's ``METHOD:CANCEL`` takes it off their calendar.
+        """
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             appointment = self._editable(uow, appointment_id, actor, expected_version, "cancel")
@@ -1024,6 +1054,8 @@ class Scheduler:
                 appointment, Action.CANCEL_BY_PRACTICE, at=now, by=actor_label(actor)
             )
             uow.replace(changed)
+            if self.practice.calendar_invites:
+                self._email(uow, EmailKind.CANCELLED, changed, now, invite=True)
             return _Outcome(changed, appointment.status)
 
         checks = self._checks_for_change(actor, appointment_id, expected_version)
@@ -1435,7 +1467,7 @@ def _settings_changes(old: Practice, new: Practice) -> dict[str, object]:
 
     changes: dict[str, object] = {
         name: getattr(new, name)
-        for name in ("name", "zone", "phone", "reply_to")
+        for name in ("name", "zone", "phone", "reply_to", "calendar_invites")
         if getattr(old, name) != getattr(new, name)
     }
     for kind in sorted({*old.email_templates, *new.email_templates}):

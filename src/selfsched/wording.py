@@ -195,6 +195,7 @@ _SUBJECTS = {
     EmailKind.REJECTED: "Your appointment request was not approved",
     EmailKind.EXPIRED: "Your appointment request was not approved",
     EmailKind.CONFIRMED: "Your appointment is booked",
+    EmailKind.CANCELLED: "Your appointment was cancelled",
 }
 
 _CALL = "Please call your clinician or the clinic{at} for assistance."
@@ -206,6 +207,7 @@ _OPENINGS = {
         f"Your appointment request was not approved in time and has expired. {_CALL}"
     ),
     EmailKind.CONFIRMED: "Your appointment has been booked.",
+    EmailKind.CANCELLED: f"Your appointment has been cancelled. {_CALL}",
 }
 
 _DETAILS = (
@@ -235,7 +237,7 @@ def default_template(
 
 @functools.cache
 def _article(kind: EmailKind, *, client_name: bool, practice_phone: bool) -> EmailTemplate:
-    """:func:`default_template`, built once for each of its sixteen variants."""
+    """:func:`default_template`, built once for each of its variants (four per kind)."""
     greeting = "Hello $client_name," if client_name else "Hello,"
     opening = _OPENINGS[kind].format(at=" at $practice_phone" if practice_phone else "")
     closing = "$practice_name · $practice_phone" if practice_phone else "$practice_name"

@@ -1,9 +1,10 @@
 """An SMTP mailer: standard library ``smtplib`` and ``email``, one connection per message.
 
 Each :class:`~selfsched.events.EmailMessage` goes out as ``multipart/alternative`` (plain text and
-HTML; plain text alone when the message has no HTML) with the message's own stable
-``Message-ID``, so a resend carries the same id, and a ``Reply-To`` header when the message has
-a reply-to address (the practice's, ``Practice.reply_to``).
+HTML; plain text alone when the message has no HTML; and its calendar invite, when it carries
+one, as a ``text/calendar; method=REQUEST`` or ``method=CANCEL`` alternative) with the message's
+own stable ``Message-ID``, so a resend carries the same id, and a ``Reply-To`` header when the
+message has a reply-to address (the practice's, ``Practice.reply_to``).
 
 How failures are reported (see :class:`~selfsched.ports.Mailer`):
 
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["SmtpMailer"]
 
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+_METHOD = re.compile(r"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
 
 _POLICY = email.policy.SMTP.clone(cte_type="7bit")
 """CRLF line ends, and non-ASCII text as quoted-printable or base64: the message is plain ASCII
@@ -258,6 +260,14 @@ class SmtpMailer:
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")
+        if message.calendar:
+            # The invite (selfsched.ical.invite) as the last alternative, with the METHOD it
+            # carries (REQUEST or CANCEL) also on the part's Content-Type, as RFC 6047 asks.
+            found = _METHOD.search(message.calendar)
+            method = found[1].upper() if found else "PUBLISH"
+            mime.add_alternative(
+                message.calendar, subtype="calendar", params={"method": method}, charset="utf-8"
+            )
         return mime
 
     def send(self, message: EmailMessage) -> None:
