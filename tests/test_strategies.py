@@ -26,6 +26,9 @@ from selfsched import (
     TimeRange,
     WorkHours,
 )
+from selfsched.events import GENESIS, AuditEntry, EmailMessage, OutboxItem, verify_chain
+from selfsched.model import Client, Practice
+from selfsched.slots import Slot
 from selfsched.strategies import (
     BASE_DAY,
     CLIENT_IDS,
@@ -33,15 +36,25 @@ from selfsched.strategies import (
     ZONES,
     SlotQuery,
     appointments,
+    audit_entries,
     aware_datetimes,
     calendar_events,
+    chart_notes,
+    clients,
     clinician_calendars,
     clinicians,
+    email_messages,
+    email_templates,
+    explained_slots,
     find_transitions,
     local_dates,
+    outbox_items,
     policies,
+    practices,
     recurring_events,
+    slot_checks,
     slot_queries,
+    slots,
     time_ranges,
     transition_instants,
     work_hours,
@@ -326,3 +339,65 @@ def test_awkward_instants_are_reachable() -> None:
     )
     assert series.start is not None
     assert (1, jump) == (series.start.astimezone(ny).fold, event.start)
+
+
+# -- the values for exchanging and storing ------------------------------------------------------
+
+
+def test_the_exchange_strategies_shrink_to_their_simplest_values() -> None:
+    """A practice to the defaults, a client to its id alone, a slot to an open 50-minute one at
+    midnight UTC on the base Monday, an outbox item to an empty approval email waiting, an audit
+    entry to the first of a record."""
+    midnight = datetime.combine(BASE_DAY, time(), tzinfo=UTC)
+    item = _minimal(outbox_items())
+    entry = _minimal(audit_entries())
+    assert (Practice(), Client(id=CLIENT_IDS[0])) == (_minimal(practices()), _minimal(clients()))
+    assert Slot(midnight, midnight + timedelta(minutes=50), available=True) == _minimal(slots())
+    assert (frozenset(), frozenset()) == (
+        _minimal(explained_slots()).reasons,
+        _minimal(slot_checks()).reasons,
+    )
+    assert isinstance(item.payload, EmailMessage)
+    assert ("", 0, None) == (item.payload.text, item.attempts, item.delivered_at)
+    assert (1, GENESIS, midnight) == (entry.seq, entry.prev_hash, entry.at)
+
+
+def test_appointments_sometimes_carry_what_the_slots_ignore() -> None:
+    """Codes, location, decision and cancellation times are drawn too, for the round trips."""
+    found = find(
+        appointments(),
+        lambda a: None not in (a.location, a.created_at, a.decided_at, a.cancelled_at),
+        settings=settings(QUICK, max_examples=500, derandomize=True),
+    )
+    assert found.created_at is not None
+    assert found.created_at <= found.start
+
+
+def test_exchanged_values_are_drawn_with_awkward_text_offsets_and_states() -> None:
+    """Free text beyond ASCII, instants kept at an offset other than UTC, chart notes in the
+    outbox, sealed entries that follow another, templates with placeholders and dollars. (Each
+    ``find`` fails when nothing in 500 examples has the property.)"""
+    strict = settings(QUICK, max_examples=500, derandomize=True)
+    note = find(chart_notes(), lambda n: any(ord(c) > 127 for c in n.text), settings=strict)
+    item = find(
+        outbox_items(),
+        lambda i: not isinstance(i.payload, EmailMessage) and i.created_at.utcoffset(),
+        settings=strict,
+    )
+    entry: AuditEntry = find(audit_entries(), lambda e: e.seq == 2, settings=strict)
+    template = find(email_templates(), lambda t: "$$" in t.text and "${" in t.text, settings=strict)
+    email = find(email_messages(), lambda e: e.reply_to is not None, settings=strict)
+    assert isinstance(item, OutboxItem)
+    assert note.text
+    assert entry.prev_hash != GENESIS
+    assert entry.hash == entry.digest()
+    assert template.subject == template.subject.strip("\r\n")
+    assert email.reply_to
+
+
+@given(audit_entries())
+def test_audit_entries_are_sealed(entry: AuditEntry) -> None:
+    """Each entry carries the hash of its content; a first entry is a whole record."""
+    assert entry.hash == entry.digest()
+    if entry.seq == 1:
+        verify_chain([entry])

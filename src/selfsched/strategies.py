@@ -16,6 +16,13 @@ events and appointments land near the slots being asked about. :func:`slot_queri
 whole question (calendar, policy, window, ``now``, client) for :func:`selfsched.available_slots`,
 :func:`selfsched.explain` and :func:`selfsched.check_slot`:
 
+For exchanging and storing values, :func:`clients`, :func:`practices` (with email templates
+and per-clinician policies), :func:`slots`, :func:`explained_slots`, :func:`slot_checks`,
+:func:`email_messages`, :func:`chart_notes`, :func:`outbox_items` and :func:`audit_entries` draw
+the rest of the public values, with any Unicode in their free text and instants at any UTC
+offset where the model keeps them as given. Together with the ones above they draw every value
+:mod:`selfsched.serialize` writes.
+
 .. code-block:: python
 
     from hypothesis import given
@@ -39,19 +46,32 @@ from zoneinfo import ZoneInfo, available_timezones
 import attrs
 from hypothesis import strategies as st
 
+from selfsched.events import (
+    AuditEntry,
+    ChartNote,
+    EmailKind,
+    EmailMessage,
+    OutboxItem,
+    chain,
+    changes_of,
+)
 from selfsched.model import (
     Appointment,
     AppointmentStatus,
     ApprovalPolicy,
     CalendarEvent,
+    Client,
     Clinician,
     ClinicianCalendar,
     Origin,
+    Practice,
     SchedulingMode,
     TimeRange,
     Weekday,
     WorkHours,
 )
+from selfsched.slots import ExplainedSlot, Reason, Slot, SlotCheck
+from selfsched.wording import FIELDS, EmailTemplate
 
 __all__ = [
     "BASE_DAY",
@@ -62,16 +82,26 @@ __all__ = [
     "SlotQuery",
     "all_day_events",
     "appointments",
+    "audit_entries",
     "aware_datetimes",
     "calendar_events",
+    "chart_notes",
+    "clients",
     "clinician_calendars",
     "clinicians",
+    "email_messages",
+    "email_templates",
+    "explained_slots",
     "find_transitions",
     "local_dates",
     "one_off_events",
+    "outbox_items",
     "policies",
+    "practices",
     "recurring_events",
+    "slot_checks",
     "slot_queries",
+    "slots",
     "time_ranges",
     "transition_instants",
     "work_hours",
@@ -608,10 +638,12 @@ def appointments(
     """Appointments of *clinician_id* near *around*, in every status.
 
     Starts are usually on a quarter-hour wall time (so they meet slots edge to edge), sometimes
-    at any instant; the length is usually *minutes*. Shrinks toward a ``BOOKED`` appointment at
-    09:00.
+    at any instant; the length is usually *minutes*. Half the time the fields the slot
+    calculator does not read are set too: service code and modifier, location, when it was
+    made, decided and cancelled, by whom, a late cancellation, a higher version. Shrinks toward
+    a ``BOOKED`` appointment at 09:00 without them.
     """
-    return _appointment(
+    placed = _appointment(
         draw,
         zone,
         around,
@@ -619,6 +651,28 @@ def appointments(
         client_ids=client_ids,
         minutes=minutes,
         appointment_id=id,
+    )
+    return _details(draw, placed)
+
+
+def _details(draw: st.DrawFn, appointment: Appointment) -> Appointment:
+    """Half the time, *appointment* with the fields a slot computation ignores set."""
+    if not _flip(draw):
+        return appointment
+    made = appointment.start - _int(draw, 0, 30 * 24 * 60) * _MINUTE - _sub_minute(draw)
+    decided = made + _int(draw, 0, 24 * 60) * _MINUTE if _flip(draw) else None
+    cancelled = made + _int(draw, 0, 24 * 60) * _MINUTE if _flip(draw) else None
+    return attrs.evolve(
+        appointment,
+        service_code=_pick(draw, (None, "90834", "90837", "90791")),
+        code_modifier=_pick(draw, (None, "95", "GT")),
+        location=_pick(draw, _LOCATIONS),
+        created_at=made,
+        decided_at=decided,
+        decided_by=None if decided is None else "clinician-1",
+        cancelled_at=cancelled,
+        late_cancellation=cancelled is not None and _flip(draw),
+        version=_int(draw, 1, 5),
     )
 
 
@@ -810,3 +864,253 @@ def slot_queries(
         client_id=client_id,
         client_appointments=own,
     )
+
+
+# -- clients, practices and email templates -------------------------------------------------------
+
+
+@functools.cache
+def _texts(max_size: int, *, line: bool, literal: bool) -> st.SearchStrategy[str]:
+    """Any Unicode text (but surrogates); with *line*, none that would break a header line; with
+    *literal*, no ``$``."""
+    dollar = "$" if literal else ""
+    characters = (
+        st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"], exclude_characters=dollar)
+        if line
+        else st.characters(exclude_categories=["Cs"], exclude_characters=dollar)
+    )
+    return st.text(characters, max_size=max_size)
+
+
+def _text(draw: st.DrawFn, max_size: int = 20, *, line: bool = False, literal: bool = False) -> str:
+    """Text; shrinks toward ``""``."""
+    return draw(_texts(max_size, line=line, literal=literal))
+
+
+_REPLY_TOS = ("desk@clinic.example.test", "Front desk <desk@clinic.example.test>")
+
+
+def _client(draw: st.DrawFn, client_id: str) -> Client:
+    return Client(
+        id=client_id,
+        name=_text(draw),
+        email=_text(draw) if _flip(draw) else None,
+        zone=_pick(draw, ZONES) if _flip(draw) else None,
+    )
+
+
+@st.composite
+def clients(draw: st.DrawFn, *, id: str | None = None) -> Client:  # noqa: A002
+    """Clients with any name and email text, in a zone of their own or not.
+
+    *id* is drawn from :data:`CLIENT_IDS` when not given. Shrinks toward a client without a name,
+    an address or a zone.
+    """
+    return _client(draw, _pick(draw, CLIENT_IDS) if id is None else id)
+
+
+def _template_text(draw: st.DrawFn, *, line: bool) -> str:
+    """Literal text, ``${field}`` placeholders and ``$$`` dollar signs, in any order."""
+    parts = []
+    for _ in range(_int(draw, 0, 4)):
+        part = _int(draw, 0, 2)
+        if part == 0:
+            parts.append(_text(draw, 12, line=line, literal=True))
+        elif part == 1:
+            parts.append(f"${{{_pick(draw, FIELDS)}}}")
+        else:
+            parts.append("$$")
+    return "".join(parts)
+
+
+def _template(draw: st.DrawFn) -> EmailTemplate:
+    return EmailTemplate(
+        subject=_template_text(draw, line=True),
+        text=_template_text(draw, line=False),
+        html=_template_text(draw, line=False) if _flip(draw) else None,
+    )
+
+
+@st.composite
+def email_templates(draw: st.DrawFn) -> EmailTemplate:
+    """Valid email templates: literal text, every placeholder and ``$$``; an HTML part or not.
+
+    Shrinks toward an empty subject and text without HTML.
+    """
+    return _template(draw)
+
+
+def _practice(draw: st.DrawFn) -> Practice:
+    default = Practice()
+    return Practice(
+        name=_text(draw) if _flip(draw) else default.name,
+        zone=_pick(draw, ZONES),
+        phone=_text(draw, line=True) if _flip(draw) else None,
+        reply_to=_pick(draw, _REPLY_TOS) if _flip(draw) else None,
+        policy=_policy(draw),
+        clinician_policies={
+            f"clinician-{i}": _policy(draw) for i in range(1, _int(draw, 0, 2) + 1)
+        },
+        email_templates={kind: _template(draw) for kind in EmailKind if _flip(draw)},
+    )
+
+
+@st.composite
+def practices(draw: st.DrawFn) -> Practice:
+    """Practice settings: a zone, contact details, a policy (:func:`policies`), policy overrides
+    for up to two clinicians, and templates for some kinds of email.
+
+    Shrinks toward ``Practice()``.
+    """
+    return _practice(draw)
+
+
+# -- slots ----------------------------------------------------------------------------------------
+
+
+def _span(draw: st.DrawFn) -> tuple[datetime, datetime]:
+    """A start and an end, in UTC or shown in their zone, as the slot calculator returns them."""
+    key = _pick(draw, ZONES)
+    start = _instant(draw, key, _local_date(draw, key), whole_minutes=not _flip(draw))
+    end = start + (_int(draw, 15, 180) if _flip(draw) else 50) * _MINUTE
+    if _flip(draw):
+        z = ZoneInfo(key)
+        return start.astimezone(z), end.astimezone(z)
+    return start, end
+
+
+def _reasons(draw: st.DrawFn) -> frozenset[Reason]:
+    return frozenset(_pick(draw, tuple(Reason)) for _ in range(_int(draw, 0, 3)))
+
+
+@st.composite
+def slots(draw: st.DrawFn) -> Slot:
+    """Slots as a client sees them, in UTC or in a zone (:meth:`~selfsched.Slot.in_zone`).
+
+    Shrinks toward an available 50-minute slot at midnight UTC on the base Monday.
+    """
+    start, end = _span(draw)
+    return Slot(start, end, available=not _flip(draw))
+
+
+@st.composite
+def explained_slots(draw: st.DrawFn) -> ExplainedSlot:
+    """Slots as staff see them, with up to three reasons. Shrinks toward an available slot."""
+    start, end = _span(draw)
+    return ExplainedSlot(start, end, _reasons(draw))
+
+
+@st.composite
+def slot_checks(draw: st.DrawFn) -> SlotCheck:
+    """Answers of :func:`~selfsched.check_slot`, with up to three reasons. Shrinks toward a
+    bookable slot."""
+    start, end = _span(draw)
+    return SlotCheck(start, end, _reasons(draw))
+
+
+# -- emails, chart notes, the outbox and the audit ------------------------------------------------
+
+
+def _as_given(draw: st.DrawFn) -> datetime:
+    """An instant shown in a drawn zone, at its offset there: the model keeps these as given."""
+    key = _pick(draw, ZONES)
+    instant = _instant(draw, key, _local_date(draw, key), whole_minutes=False)
+    return instant.astimezone(ZoneInfo(key))
+
+
+def _email(draw: st.DrawFn) -> EmailMessage:
+    kind = _pick(draw, tuple(EmailKind))
+    return EmailMessage(
+        message_id=f"<appointment-1.{kind}.v1@clinic.example.test>",
+        kind=kind,
+        appointment_id="appointment-1",
+        client_id=_pick(draw, CLIENT_IDS),
+        to=_text(draw),
+        subject=_text(draw, line=True),
+        text=_text(draw),
+        html=_text(draw),
+        reply_to=_pick(draw, _REPLY_TOS) if _flip(draw) else None,
+    )
+
+
+@st.composite
+def email_messages(draw: st.DrawFn) -> EmailMessage:
+    """Rendered client emails of every kind, with any text. Shrinks toward an empty approval."""
+    return _email(draw)
+
+
+def _note(draw: st.DrawFn) -> ChartNote:
+    return ChartNote(
+        note_id="note-1",
+        client_id=_pick(draw, CLIENT_IDS),
+        appointment_id="appointment-1",
+        title="Appointment Cancellation Note",
+        text=_text(draw),
+        created_at=_as_given(draw),
+        late=_flip(draw),
+    )
+
+
+@st.composite
+def chart_notes(draw: st.DrawFn) -> ChartNote:
+    """Cancellation notes with any text, made at an instant shown at any UTC offset."""
+    return _note(draw)
+
+
+def _maybe_at(draw: st.DrawFn) -> datetime | None:
+    return _as_given(draw) if _flip(draw) else None
+
+
+@st.composite
+def outbox_items(draw: st.DrawFn) -> OutboxItem:
+    """Outbox items carrying an email or a chart note, in every delivery state (attempts, an
+    uncertain delivery, a claim, a back-off, delivered, failed, purged).
+
+    Shrinks toward an email waiting for its first attempt.
+    """
+    payload: EmailMessage | ChartNote = _note(draw) if _flip(draw) else _email(draw)
+    return OutboxItem(
+        id="outbox-1",
+        payload=payload,
+        created_at=_as_given(draw),
+        attempts=_int(draw, 0, 5),
+        uncertain=_flip(draw),
+        delivered_at=_maybe_at(draw),
+        failed=_flip(draw),
+        last_error=_text(draw) if _flip(draw) else None,
+        claimed_until=_maybe_at(draw),
+        not_before=_maybe_at(draw),
+        purged_at=_maybe_at(draw),
+    )
+
+
+_ACTORS = ("client:client-1", "clinician:clinician-1", "staff:staff-1", "system")
+_ACTIONS = ("book", "approve", "reject", "cancel", "view", "change_settings")
+_CHANGED = ("location", "service_code", "code_modifier", "start", "end")
+
+
+def _audit_draft(draw: st.DrawFn) -> AuditEntry:
+    statuses = tuple(str(status) for status in AppointmentStatus)
+    return AuditEntry(
+        seq=1,
+        at=_as_given(draw),
+        actor=_pick(draw, _ACTORS),
+        action=_pick(draw, _ACTIONS),
+        outcome=_pick(draw, ("ok", "refused", "viewed")),
+        appointment_id="appointment-1" if _flip(draw) else None,
+        error="PermissionDenied" if _flip(draw) else None,
+        before=_pick(draw, statuses) if _flip(draw) else None,
+        after=_pick(draw, statuses) if _flip(draw) else None,
+        changes=changes_of({_pick(draw, _CHANGED): _text(draw) for _ in range(_int(draw, 0, 3))}),
+    )
+
+
+@st.composite
+def audit_entries(draw: st.DrawFn) -> AuditEntry:
+    """Sealed audit entries (:func:`~selfsched.events.chain`): the first of a record, or the
+    second; at an instant shown at any UTC offset, which the hash covers as written.
+
+    Shrinks toward the first entry of a record, a booking by a client.
+    """
+    previous = chain(None, _audit_draft(draw)) if _flip(draw) else None
+    return chain(previous, _audit_draft(draw))
