@@ -20,6 +20,7 @@ __all__ = [
     "ExtraNotInstalled",
     "IdempotencyMismatch",
     "InvalidCalendarFile",
+    "InvalidDocument",
     "InvalidHeader",
     "InvalidInput",
     "InvalidPolicy",
@@ -178,6 +179,20 @@ class MissingDetails(InvalidInput):
 
 class IdempotencyMismatch(InvalidInput):
     """An idempotency key was reused with different parameters."""
+
+
+class InvalidDocument(InvalidInput):
+    """A JSON document given to :func:`selfsched.serialize.from_dict` is not one selfsched
+    reads: a key missing or unknown, a value of the wrong form, an unknown ``"type"``, a newer
+    ``"schema_version"``, or a value the model refuses.
+
+    ``path`` is where in the document: ``"appointments[2].start"``, or ``""`` for the document
+    itself. The message starts with it.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 # -- refusals -------------------------------------------------------------------------------------
