@@ -2,7 +2,7 @@
 
 Every value the strategies draw round-trips, through ``json`` text too; the documented shape
 holds for a few values written out in full; a malformed document raises ``InvalidDocument``
-naming where and what.
+naming where and what; the stores keep outbox payloads and audit changes in the same form.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from selfsched import serialize, strategies
-from selfsched.errors import InvalidDocument, WrongType
+from selfsched.adapters import codec
+from selfsched.errors import InvalidDocument, StorageError, WrongType
 from selfsched.events import GENESIS, AuditEntry, ChartNote, EmailKind, EmailMessage, OutboxItem
 from selfsched.events import chain as seal
 from selfsched.model import (
@@ -602,3 +603,75 @@ def test_a_document_with_any_value_changed_reads_or_raises_invalid_document(
         serialize.from_dict(document)
     except InvalidDocument as exc:
         assert exc.path in str(exc)  # noqa: PT017  (reading back is also a pass)
+
+
+# -- the stores use the same codec ----------------------------------------------------------------
+
+
+@given(strategies.outbox_items())
+def test_a_stored_payload_is_its_serialize_form(item: OutboxItem) -> None:
+    data = codec.payload_to_dict(item.payload)
+
+    assert serialize.to_dict(item.payload) == data
+    assert item.payload == codec.payload_from_dict(json.loads(json.dumps(data)))
+
+
+def test_a_payload_stored_before_versions_reads_as_version_1() -> None:
+    """As the outbox wrote an email before it carried a client id, a reply-to address or a
+    schema version."""
+    stored = {
+        "type": "email",
+        "message_id": "<o-1.approved.v2@clinic.example.test>",
+        "kind": "approved",
+        "appointment_id": "a-1",
+        "to": "client-1@example.test",
+        "subject": "s",
+        "text": "t",
+        "html": "h",
+    }
+    expected = EmailMessage(
+        message_id="<o-1.approved.v2@clinic.example.test>",
+        kind=EmailKind.APPROVED,
+        appointment_id="a-1",
+        client_id="",
+        to="client-1@example.test",
+        subject="s",
+        text="t",
+        html="h",
+    )
+
+    assert expected == codec.payload_from_dict(stored)
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        (
+            {"type": "chart_note", "note_id": "n-1"},
+            (
+                "A stored outbox payload is malformed: client_id is missing; type 'chart_note' "
+                "needs it."
+            ),
+        ),
+        (
+            serialize.to_dict(ApprovalPolicy()),
+            (
+                "A stored outbox payload has type 'approval_policy'; an outbox payload is an "
+                "'email' or a 'chart_note'."
+            ),
+        ),
+    ],
+)
+def test_a_malformed_stored_payload_is_a_storage_error(
+    stored: dict[str, object], message: str
+) -> None:
+    with pytest.raises(StorageError) as raised:
+        codec.payload_from_dict(stored)
+
+    assert message == str(raised.value)
+
+
+@pytest.mark.parametrize("stored", ["[[1, 2]]", '[["a"]]', "{}", "not json", [["a", None]]])
+def test_malformed_stored_audit_changes_are_a_storage_error(stored: Any) -> None:
+    with pytest.raises(StorageError, match=r"^A stored audit entry's changes are malformed: "):
+        codec.changes_from_json(stored)

@@ -2,14 +2,18 @@
 
 - Instants are stored in UTC. SQLite keeps them as fixed-width ISO-8601 text
   (``2026-03-09T14:00:00.000000+00:00``), which sorts the same way as the instants do.
-- An outbox payload is a JSON object discriminated by ``"type"``: ``"email"`` for an
-  :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
+- An outbox payload is its :mod:`selfsched.serialize` JSON object, discriminated by ``"type"``:
+  ``"email"`` for an :class:`~selfsched.events.EmailMessage`, ``"chart_note"`` for a
   :class:`~selfsched.events.ChartNote`. An outbox row also keeps the item's delivery state:
   its claim (``claimed_until``), its back-off (``not_before``) and when it was purged.
-- An email's ``"client_id"`` and ``"reply_to"`` came later than its other keys. An email
-  stored without them decodes with ``client_id=""`` (not recorded: the payload does not say
-  who it was for, and the codec does not guess) and ``reply_to=None`` (no ``Reply-To``
-  header, as it was sent then). Nothing is rewritten: the row reads this way every time.
+- Payloads stored before that form existed have no ``"schema_version"``; they read as version 1,
+  the shape they have. An email's ``"client_id"`` and ``"reply_to"`` came later than its other
+  keys. An email stored without them decodes with ``client_id=""`` (not recorded: the payload
+  does not say who it was for, and the codec does not guess) and ``reply_to=None`` (no
+  ``Reply-To`` header, as it was sent then). Nothing is rewritten: the row reads this way every
+  time.
+- An audit entry's ``changes`` are the array of ``[name, value]`` arrays of their
+  :mod:`selfsched.serialize` form.
 - An audit entry's ``at`` is stored as the exact ISO text its hash was computed over, so reading
   an entry back reproduces its digest (:func:`selfsched.events.verify_chain`).
 """
@@ -17,13 +21,14 @@
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from selfsched import _time
-from selfsched.errors import SelfschedError, StorageError
-from selfsched.events import ChartNote, EmailKind, EmailMessage, OutboxItem
+from selfsched import _time, serialize
+from selfsched.errors import InvalidDocument, SelfschedError, StorageError
+from selfsched.events import AuditEntry, ChartNote, EmailMessage, OutboxItem
 from selfsched.model import Appointment
 
 __all__ = [
@@ -147,66 +152,32 @@ def payload_kind(payload: EmailMessage | ChartNote) -> str:
 
 
 def payload_to_dict(payload: EmailMessage | ChartNote) -> dict[str, object]:
-    """A JSON-ready object for an outbox payload, discriminated by ``"type"``."""
-    if isinstance(payload, EmailMessage):
-        return {
-            "type": "email",
-            "message_id": payload.message_id,
-            "kind": str(payload.kind),
-            "appointment_id": payload.appointment_id,
-            "client_id": payload.client_id,
-            "to": payload.to,
-            "subject": payload.subject,
-            "text": payload.text,
-            "html": payload.html,
-            "reply_to": payload.reply_to,
-        }
-    return {
-        "type": "chart_note",
-        "note_id": payload.note_id,
-        "client_id": payload.client_id,
-        "appointment_id": payload.appointment_id,
-        "title": payload.title,
-        "text": payload.text,
-        "created_at": payload.created_at.isoformat(),
-        "late": payload.late,
-    }
+    """A JSON-ready object for an outbox payload: its :func:`selfsched.serialize.to_dict`."""
+    return serialize.to_dict(payload)
 
 
 def payload_from_dict(data: Mapping[str, Any]) -> EmailMessage | ChartNote:
     """The payload :func:`payload_to_dict` encoded; :class:`StorageError` if it is malformed.
 
-    An email written before emails carried ``client_id`` and ``reply_to`` decodes with
-    ``client_id=""`` and ``reply_to=None`` (see the module's docstring).
+    A payload stored without ``"schema_version"`` reads as version 1; an email without
+    ``client_id`` or ``reply_to`` decodes with ``client_id=""`` and ``reply_to=None`` (see the
+    module's docstring).
     """
+    if not isinstance(data, Mapping):
+        raise StorageError(f"A stored outbox payload is a {type(data).__name__}, not an object.")
+    stored = {"schema_version": 1, **data}
+    if stored.get("type") == "email":
+        stored = {"client_id": NO_CLIENT_ID, **stored}
     try:
-        match data["type"]:
-            case "email":
-                return EmailMessage(
-                    message_id=data["message_id"],
-                    kind=EmailKind(data["kind"]),
-                    appointment_id=data["appointment_id"],
-                    client_id=data.get("client_id", NO_CLIENT_ID),
-                    to=data["to"],
-                    subject=data["subject"],
-                    text=data["text"],
-                    html=data["html"],
-                    reply_to=data.get("reply_to"),
-                )
-            case "chart_note":
-                return ChartNote(
-                    note_id=data["note_id"],
-                    client_id=data["client_id"],
-                    appointment_id=data["appointment_id"],
-                    title=data["title"],
-                    text=data["text"],
-                    created_at=datetime.fromisoformat(data["created_at"]),
-                    late=bool(data["late"]),
-                )
-            case other:
-                raise StorageError(f"Unknown outbox payload type {other!r} in the store.")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"A stored outbox payload is malformed: {exc!r}.") from exc
+        payload = serialize.from_dict(stored)
+    except InvalidDocument as exc:
+        raise StorageError(f"A stored outbox payload is malformed: {exc}") from exc
+    if not isinstance(payload, EmailMessage | ChartNote):
+        raise StorageError(
+            f"A stored outbox payload has type {stored['type']!r}; an outbox payload is an "
+            f"'email' or a 'chart_note'."
+        )
+    return payload
 
 
 OUTBOX_COLUMNS = (
@@ -291,10 +262,15 @@ def outbox_from_row(
 
 def changes_to_json(changes: tuple[tuple[str, str], ...]) -> str:
     """Audit ``changes`` pairs as a JSON array of ``[name, value]`` arrays."""
-    return json.dumps([list(pair) for pair in changes])
+    return json.dumps(serialize.field_to_json(AuditEntry, "changes", changes))
 
 
 def changes_from_json(data: str | list[list[str]]) -> tuple[tuple[str, str], ...]:
-    """The pairs :func:`changes_to_json` encoded (text, or already decoded JSON)."""
-    pairs = json.loads(data) if isinstance(data, str) else data
-    return tuple((str(name), str(value)) for name, value in pairs)
+    """The pairs :func:`changes_to_json` encoded (text, or already decoded JSON);
+    :class:`StorageError` if they are malformed."""
+    try:
+        pairs = json.loads(data) if isinstance(data, str) else data
+        changes = serialize.field_from_json(AuditEntry, "changes", pairs)
+    except (ValueError, InvalidDocument) as exc:
+        raise StorageError(f"A stored audit entry's changes are malformed: {exc}") from exc
+    return typing.cast("tuple[tuple[str, str], ...]", changes)
