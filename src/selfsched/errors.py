@@ -181,6 +181,19 @@ class IdempotencyMismatch(InvalidInput):
     """An idempotency key was reused with different parameters."""
 
 
+class InvalidFhirResource(InvalidInput):
+    """A FHIR resource given to :mod:`selfsched.fhir` cannot be read: another resource type, a
+    missing or malformed element, a naive instant, or a status selfsched has no meaning for.
+
+    ``path`` is the element at fault, written as FHIRPath (``Appointment.start``,
+    ``Bundle.entry[2].resource.participant[1].actor.reference``); the message starts with it.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}")
+
+
 class InvalidDocument(InvalidInput):
     """A JSON document given to :func:`selfsched.serialize.from_dict` is not one selfsched
     reads: a key missing or unknown, a value of the wrong form, an unknown ``"type"``, a newer
