@@ -159,7 +159,8 @@ def _where(path: str) -> str:
 
 
 def _got(data: object, *, show: bool) -> str:
-    """What a refused value is: its JSON type, and a short ``repr`` when *show*."""
+    """What a refused value is: its Python type (``null`` for ``None``), and a short ``repr``
+    when *show*."""
     kind = "null" if data is None else type(data).__name__
     if not show or data is None:
         return kind
@@ -170,7 +171,8 @@ def _got(data: object, *, show: bool) -> str:
 def _refuse(path: str, expected: str, data: object, *, show: bool = True) -> NoReturn:
     """Raise :class:`InvalidDocument`: *path* must be *expected*, and is *data*.
 
-    Text is never shown (it may be a client's name); other values are, cut short.
+    With ``show=False`` (the text fields: their value may be a client's name) only *data*'s
+    type is named; otherwise its ``repr`` too, cut short.
     """
     raise InvalidDocument(path, f"{_where(path)} must be {expected}, got {_got(data, show=show)}.")
 
