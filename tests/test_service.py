@@ -834,6 +834,21 @@ def test_an_overlong_reason_is_refused() -> None:
     )
 
 
+def test_a_reason_with_a_nul_character_is_refused() -> None:
+    """PostgreSQL keeps no NUL (U+0000) in text: a reason holding one is refused up front, with
+    a message the client can act on, instead of failing in the store; nothing changes."""
+    world = build()
+    pending = request(world)
+
+    caught = refused_with_only_an_audit_entry(
+        world, lambda: world.scheduler.cancel(AS_ALICE, pending.id, "Sick\x00 today"), EmptyReason
+    )
+    assert (
+        "The cancellation reason contains a NUL character (U+0000), which cannot be kept in the "
+        "chart; please retype it."
+    ) == str(caught)
+
+
 @pytest.mark.parametrize("after_start", [timedelta(0), timedelta(minutes=10)])
 def test_an_appointment_that_has_started_cannot_be_cancelled(after_start: timedelta) -> None:
     """Client cancellation is for future appointments only."""

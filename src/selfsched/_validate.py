@@ -36,6 +36,7 @@ __all__ = [
     "instant",
     "is_identifier",
     "length",
+    "no_nul",
     "optional",
     "optional_text",
     "text",
@@ -49,11 +50,30 @@ _T = TypeVar("_T")
 Check = Callable[[str, Any], Any]
 
 
+NUL = "\x00"
+"""The one character no text selfsched keeps may contain: PostgreSQL stores no U+0000 in text
+or ``jsonb``, so a value holding one would be accepted here and refused by the store later."""
+
+
+def no_nul(name: str, value: str) -> str:
+    """*value* if it holds no NUL character (:data:`NUL`); :class:`InvalidInput` otherwise.
+
+    The message names the field and the position, never the value (it may be PHI).
+    """
+    if NUL in value:
+        raise InvalidInput(
+            f"{name} contains a NUL character (U+0000) at position {value.index(NUL)}; no "
+            f"database keeps one in text. Remove it."
+        )
+    return value
+
+
 def text(name: str, value: object, *, show: bool = True) -> str:
-    """A string, empty or not. With ``show=False`` the message leaves the value out (PHI)."""
+    """A string, empty or not, without a NUL character (:func:`no_nul`). With ``show=False`` the
+    message leaves the value out (PHI)."""
     if not isinstance(value, str):
         raise WrongType(name, "a string", value, show=show)
-    return value
+    return no_nul(name, value)
 
 
 MAX_ID_LENGTH = 255
@@ -62,7 +82,12 @@ MAX_ID_LENGTH = 255
 
 def is_identifier(value: object) -> TypeGuard[str]:
     """Whether *value* is a usable id: a string, not blank, at most :data:`MAX_ID_LENGTH` long."""
-    return isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_ID_LENGTH
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= MAX_ID_LENGTH
+        and NUL not in value
+    )
 
 
 def identifier(name: str, value: object) -> str:
@@ -73,6 +98,7 @@ def identifier(name: str, value: object) -> str:
         raise InvalidInput(
             f"{name} is {len(value)} characters long; an id has at most {MAX_ID_LENGTH}."
         )
+    no_nul(name, value)
     return value
 
 

@@ -131,7 +131,8 @@ class InvalidRecurrence(InvalidInput):
 
 
 class EmptyReason(InvalidInput):
-    """A client cancellation was given no reason (or only white space), or one too long."""
+    """A client cancellation was given no reason (or only white space), one too long, or one with
+    a NUL character."""
 
 
 class InvalidHeader(InvalidInput):

@@ -158,7 +158,8 @@ def approve(
 
 
 def clean_reason(reason: object) -> str:
-    """A client's cancellation reason, trimmed; :class:`EmptyReason` when blank or too long."""
+    """A client's cancellation reason, trimmed; :class:`EmptyReason` when blank, too long, or
+    holding a NUL character (which no database keeps in text)."""
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
         raise EmptyReason("Please tell us why you are cancelling (the reason cannot be empty).")
@@ -166,6 +167,11 @@ def clean_reason(reason: object) -> str:
         raise EmptyReason(
             f"The cancellation reason is {len(text)} characters long; please shorten it "
             f"to at most {MAX_REASON_LENGTH}."
+        )
+    if "\x00" in text:
+        raise EmptyReason(
+            "The cancellation reason contains a NUL character (U+0000), which cannot be kept "
+            "in the chart; please retype it."
         )
     return text
 

@@ -661,7 +661,8 @@ class Scheduler:
         def checks() -> None:
             self._client_actor(actor)
             _validate.identifier("appointment_id", appointment_id)
-            _validate.text("reason", reason, show=False)
+            if not isinstance(reason, str):  # its content is checked after ownership, below
+                raise WrongType("reason", "a string", reason, show=False)
 
         def body(uow: UnitOfWork, now: datetime) -> _Outcome:
             client = self._client_actor(actor)

@@ -871,13 +871,13 @@ def slot_queries(
 
 @functools.cache
 def _texts(max_size: int, *, line: bool, literal: bool) -> st.SearchStrategy[str]:
-    """Any Unicode text (but surrogates); with *line*, none that would break a header line; with
-    *literal*, no ``$``."""
-    dollar = "$" if literal else ""
+    """Any Unicode text selfsched keeps (no surrogates, no NUL); with *line*, none that would
+    break a header line; with *literal*, no ``$``."""
+    excluded = "\x00$" if literal else "\x00"
     characters = (
-        st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"], exclude_characters=dollar)
+        st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"], exclude_characters=excluded)
         if line
-        else st.characters(exclude_categories=["Cs"], exclude_characters=dollar)
+        else st.characters(exclude_categories=["Cs"], exclude_characters=excluded)
     )
     return st.text(characters, max_size=max_size)
 
@@ -1030,12 +1030,15 @@ def _email(draw: st.DrawFn) -> EmailMessage:
         text=_text(draw),
         html=_text(draw),
         reply_to=_pick(draw, _REPLY_TOS) if _flip(draw) else None,
+        calendar=_text(draw) if _flip(draw) else None,
     )
 
 
 @st.composite
 def email_messages(draw: st.DrawFn) -> EmailMessage:
-    """Rendered client emails of every kind, with any text. Shrinks toward an empty approval."""
+    """Rendered client emails of every kind, with any text, sometimes with a reply-to address
+    or a calendar invite (any text: what a store keeps, not what :mod:`selfsched.ical` writes).
+    Shrinks toward an empty approval."""
     return _email(draw)
 
 
