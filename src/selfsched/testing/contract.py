@@ -177,7 +177,8 @@ class StoreContract:
     own, as a unit doing real work would: a serialising store spends ``audit_writers *
     audit_writes`` times this."""
     round_trip_examples: ClassVar[int] = 25
-    """Appointments Hypothesis draws for the round-trip property (each one: two units)."""
+    """Appointments, and outbox payloads, Hypothesis draws for each round-trip property (each
+    one: two units)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:  # noqa: ANN401  (passed on as given)
         super().__init_subclass__(**kwargs)
@@ -561,6 +562,31 @@ class StoreContract:
         assert [items[2], items[1], items[0]] == waiting
         assert isinstance(waiting[1].payload, ChartNote)
         assert isinstance(waiting[0].payload, EmailMessage)
+
+    def test_any_outbox_payload_round_trips(self, store: AppointmentStore) -> None:
+        """Any email (every kind, any text, with or without a reply-to address and a calendar
+        invite) and any chart note Hypothesis draws comes back from ``outbox`` equal."""
+        numbers = itertools.count(1)
+
+        @settings(
+            max_examples=self.round_trip_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(data=st.data())
+        def round_trip(data: st.DataObject) -> None:
+            payload = data.draw(
+                st.one_of(strategies.email_messages(), strategies.chart_notes()), label="payload"
+            )
+            item = attrs.evolve(email_item(f"payload-{next(numbers)}"), payload=payload)
+            with store.unit_of_work() as uow:
+                uow.add_outbox(item)
+            with store.unit_of_work() as uow:
+                waiting = uow.outbox()
+                uow.update_outbox(attrs.evolve(item, delivered_at=NOW))
+            assert [item] == waiting
+
+        round_trip()
 
     def test_add_outbox_refuses_an_existing_id(self, store: AppointmentStore) -> None:
         """A second outbox item with a used id is a Conflict: an email is never silently lost."""
