@@ -33,7 +33,7 @@ extensions = [
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_fragments"]  # parts of pages, included where they belong
+exclude_patterns = ["_build"]
 root_doc = "index"
 
 myst_enable_extensions = ["colon_fence", "deflist"]
