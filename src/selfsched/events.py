@@ -40,6 +40,9 @@ GENESIS = "0" * 64
 
 _TEXT = _validate.field(_validate.text)
 _PRIVATE = _validate.field(lambda name, value: _validate.text(name, value, show=False))
+_OPTIONAL_PRIVATE = _validate.field(
+    lambda name, value: _validate.optional_text(name, value, show=False)
+)
 _OPTIONAL_TEXT = _validate.field(_validate.optional(_validate.text))
 _FLAG = _validate.field(_validate.flag)
 _COUNT = _validate.field(_validate.whole)
@@ -104,12 +107,7 @@ class EmailMessage:
     reply_to: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     """Where the client's replies go (the ``Reply-To`` header): ``Practice.reply_to``, or
     ``None`` for the sender's address."""
-    calendar: str | None = attrs.field(
-        default=None,
-        validator=_validate.field(
-            _validate.optional(lambda name, value: _validate.text(name, value, show=False))
-        ),
-    )
+    calendar: str | None = attrs.field(default=None, validator=_OPTIONAL_PRIVATE)
     """The calendar invite the email carries (``Practice.calendar_invites``): the text of an
     iCalendar object with its ``METHOD`` (``REQUEST`` or ``CANCEL``), sent as a ``text/calendar``
     part; ``None`` for none. See :func:`selfsched.ical.invite`."""

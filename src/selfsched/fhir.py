@@ -590,6 +590,18 @@ class _Node:
     def need_instant(self, name: str, why: str) -> datetime:
         return _parse_instant(self.at(name), self.need(name, why))
 
+    def need_span(self, why: str) -> tuple[datetime, datetime]:
+        """The instants ``start`` and ``end``, the end after the start; their absence is an
+        error that says *why* they are needed."""
+        start = self.need_instant("start", why)
+        end = self.need_instant("end", why)
+        if end <= start:
+            raise InvalidFhirResource(
+                self.at("end"),
+                f"{self.value['end']!r} is not after the start {self.value['start']!r}.",
+            )
+        return start, end
+
     def child(self, name: str) -> _Node | None:
         value = self.value.get(name)
         return None if value is None else _Node(value, self.at(name))
@@ -791,16 +803,11 @@ def _read_origin(node: _Node, refs: Refs) -> Origin:
 
 
 def _read_appointment(node: _Node, refs: Refs) -> Appointment:
-    times = "selfsched needs an appointment's start and end (one without them cannot be read)."
     status = _read_status(node, refs)
     appointment_id = _read_id(node, refs)
-    start = node.need_instant("start", times)
-    end = node.need_instant("end", times)
-    if end <= start:
-        raise InvalidFhirResource(
-            node.at("end"),
-            f"{node.value['end']!r} is not after the start {node.value['start']!r}.",
-        )
+    start, end = node.need_span(
+        "selfsched needs an appointment's start and end (one without them cannot be read)."
+    )
     client_id, clinician_id, location = _read_participants(node, refs)
     service_code, modifier = _read_service(node, refs)
     late = _ext_value(node, refs, "late-cancellation", "valueBoolean")
@@ -858,14 +865,7 @@ def _read_slot(node: _Node) -> CalendarEvent | None:
         raise InvalidFhirResource(
             path, f"{status!r} is not an R4 slot status; it is one of {', '.join(_SLOT_STATUSES)}."
         )
-    times = "every slot has a start and an end."
-    start = node.need_instant("start", times)
-    end = node.need_instant("end", times)
-    if end <= start:
-        raise InvalidFhirResource(
-            node.at("end"),
-            f"{node.value['end']!r} is not after the start {node.value['start']!r}.",
-        )
+    start, end = node.need_span("every slot has a start and an end.")
     if status in _NOT_BUSY:
         return None
     return CalendarEvent.one_off(start, end, id=node.string("id") or "")

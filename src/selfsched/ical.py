@@ -23,7 +23,7 @@ from __future__ import annotations
 import email.utils
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -404,20 +404,19 @@ class _Zones:
         return made
 
 
-def _values(prop: Any) -> Iterator[Any]:  # noqa: ANN401  (icalendar properties)
-    """Each value object of a property that may occur more than once or hold a list."""
-    for item in prop if isinstance(prop, list) else [prop]:
-        yield from getattr(item, "dts", [item])
+def _each(prop: Any) -> list[Any]:  # noqa: ANN401  (icalendar properties)
+    """Each occurrence of a property that may occur more than once (icalendar gives a list
+    then, else the one value); none when it is absent."""
+    if prop is None:
+        return []
+    return list(prop) if isinstance(prop, list) else [prop]
 
 
 def _anchor(event: Any, where: str, zones: _Zones) -> None:  # noqa: ANN401
     """Put each time of *event* that names a ``TZID`` in the zone :class:`_Zones` gives it, as
     the same wall time; floating times stay as they are (read in the clinician's zone later)."""
     for prop_name in _TIMED:
-        prop = event.get(prop_name)
-        if prop is None:
-            continue
-        for item in prop if isinstance(prop, list) else [prop]:
+        for item in _each(event.get(prop_name)):
             tzid = item.params.get("TZID")
             if tzid is None:
                 continue
@@ -465,10 +464,7 @@ def _comparable(value: date | datetime) -> datetime:
 
 
 def _rules(event: Any) -> list[Any]:  # noqa: ANN401
-    prop = event.get("RRULE")
-    if prop is None:
-        return []
-    return list(prop) if isinstance(prop, list) else [prop]
+    return _each(event.get("RRULE"))
 
 
 def _steps(

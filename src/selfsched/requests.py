@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from selfsched import _validate
 from selfsched.errors import EmptyReason, MissingDetails, TransitionNotAllowed
 from selfsched.model import (
     Appointment,
@@ -168,7 +169,7 @@ def clean_reason(reason: object) -> str:
             f"The cancellation reason is {len(text)} characters long; please shorten it "
             f"to at most {MAX_REASON_LENGTH}."
         )
-    if "\x00" in text:
+    if _validate.NUL in text:
         raise EmptyReason(
             "The cancellation reason contains a NUL character (U+0000), which cannot be kept "
             "in the chart; please retype it."

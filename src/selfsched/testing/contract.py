@@ -509,16 +509,21 @@ class StoreContract:
             assert ["pending", "booked"] == [a.id for a in uow.open_after(in_new_york)]
             assert [] == uow.open_after(at(11))
 
+    def _round_trip_settings(self) -> settings:
+        """Hypothesis settings of the round-trip properties: ``round_trip_examples`` examples,
+        no deadline (a store's unit may be slow)."""
+        return settings(
+            max_examples=self.round_trip_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+
     def test_any_appointment_round_trips(self, store: AppointmentStore) -> None:
         """Any appointment (every status, zone, optional field and id Hypothesis draws) comes
         back from ``get``, ``for_client`` and ``for_clinician`` with every field equal."""
         numbers = itertools.count(1)
 
-        @settings(
-            max_examples=self.round_trip_examples,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        )
+        @self._round_trip_settings()
         @given(data=st.data())
         def round_trip(data: st.DataObject) -> None:
             drawn = data.draw(_any_appointment(next(numbers)), label="appointment")
@@ -568,11 +573,7 @@ class StoreContract:
         invite) and any chart note Hypothesis draws comes back from ``outbox`` equal."""
         numbers = itertools.count(1)
 
-        @settings(
-            max_examples=self.round_trip_examples,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        )
+        @self._round_trip_settings()
         @given(data=st.data())
         def round_trip(data: st.DataObject) -> None:
             payload = data.draw(
